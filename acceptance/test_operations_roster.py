@@ -1,0 +1,30 @@
+"""Curtois & Qu Instance1: best-known objective within a short limit, confirmed by the evaluator."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+from hygeia.operations.roster import evaluate_curtois, parse_curtois, solve_curtois
+
+
+def test_instance1_reaches_best_known(reference: Callable[..., Path]) -> None:
+    folder = reference("ops", "rostering", "curtois")
+    rows = csv.DictReader((folder / "best_known.csv").open())
+    best = {r["instance"]: int(r["best_known_ub_wssuite_nrp_yml"]) for r in rows}
+    instance = parse_curtois((folder / "Instance1.txt").read_text(), "Instance1")
+    plan = solve_curtois(instance, time_limit=15, workers=2, seed=0)
+    check = evaluate_curtois(instance, plan.assignments)
+    assert check.feasible, check.violations
+    assert check.objective == plan.objective == best["Instance1"]
+
+
+def test_every_visible_instance_parses(reference: Callable[..., Path]) -> None:
+    folder = reference("ops", "rostering", "curtois")
+    rows = list(csv.DictReader((folder / "best_known.csv").open()))
+    for row in rows:
+        inst = parse_curtois((folder / f"{row['instance']}.txt").read_text(), row["instance"])
+        assert inst.horizon == int(row["horizon_days"])
+        assert len(inst.staff) == int(row["employees"])
+        assert len(inst.shifts) == int(row["shift_types"])

@@ -1,0 +1,200 @@
+"""`hygeia pgx …`: knowledge base import, match, phenotype and report (PharmCAT's stages)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import tarfile
+import tempfile
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import typer
+
+from hygeia import DECISION_SUPPORT_NOTICE
+
+sub = typer.Typer(help="Pharmacogenomics: VCF → diplotypes → phenotypes → CPIC/DPWG recommendations. "
+                  + DECISION_SUPPORT_NOTICE, no_args_is_help=True)
+kb_app = typer.Typer(help="The PGx knowledge base (PharmCAT definitions, CPIC/DPWG guidelines).", no_args_is_help=True)
+sub.add_typer(kb_app, name="kb")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _load(kb_dir: Path | None):  # type: ignore[no-untyped-def]
+    from hygeia.pgx.kb import KbError, default_kb_dir, load_kb
+
+    try:
+        return load_kb(kb_dir or default_kb_dir())
+    except KbError as exc:
+        _fail(str(exc))
+
+
+_KB_OPT = typer.Option(None, "--kb", help="KB directory (default: $HYGEIA_REFERENCE_DIR/pgx/kb or the imported copy).")
+
+
+@kb_app.command("import")
+def kb_import(src: str = typer.Argument(..., help="Directory, .tar.gz/.zip file, or http(s) URL of one."),
+              version: str = typer.Option(None, help="Version label (default: from SOURCE_COMMITS.txt).")) -> None:
+    """Copy a KB into Hygeia's data directory (data_dir/pgx-kb/VERSION) and check it loads."""
+    from hygeia.config import get_settings
+    from hygeia.pgx.kb import KbError, load_kb, read_versions
+
+    with tempfile.TemporaryDirectory() as tmp:
+        staging = Path(tmp) / "kb"
+        try:
+            if src.startswith(("http://", "https://")):
+                with urllib.request.urlopen(src, timeout=60) as resp:
+                    payload = resp.read()
+                _unpack(io.BytesIO(payload), src, staging)
+            elif Path(src).is_dir():
+                shutil.copytree(src, staging)
+            elif Path(src).is_file():
+                with open(src, "rb") as fh:
+                    _unpack(io.BytesIO(fh.read()), src, staging)
+            else:
+                _fail(f"{src}: not a directory, archive or URL")
+        except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
+            _fail(f"cannot import {src}: {exc}")
+        roots = [p for p in staging.iterdir()] if staging.is_dir() else []
+        root = roots[0] if len(roots) == 1 and roots[0].is_dir() and not (staging / "SOURCE_COMMITS.txt").exists() \
+            else staging
+        try:
+            kb = load_kb(root)
+        except KbError as exc:
+            _fail(f"imported data is not a usable KB: {exc}")
+        label = version or "-".join(v[:8] for v in read_versions(root).values()) or "unversioned"
+        dest = get_settings().data_dir / "pgx-kb" / label
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(root, dest)
+    typer.echo(f"imported {len(kb.definitions)} gene definitions, {len(kb.guidelines)} guidelines → {dest}")
+
+
+def _unpack(data: io.BytesIO, name: str, dest: Path) -> None:
+    dest.mkdir(parents=True)
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(data) as zf:
+            for member in zf.namelist():
+                if member.startswith("/") or ".." in Path(member).parts:
+                    _fail(f"{name}: unsafe path {member} in archive")
+            zf.extractall(dest)
+    else:
+        with tarfile.open(fileobj=data, mode="r:*") as tf:
+            tf.extractall(dest, filter="data")
+
+
+@kb_app.command("show")
+def kb_show(kb_dir: Path = _KB_OPT) -> None:
+    """Show what the KB holds and its versions."""
+    kb = _load(kb_dir)
+    typer.echo(f"KB at {kb.root}")
+    for k, v in kb.versions.items():
+        typer.echo(f"  {k}: {v}")
+    typer.echo(f"  genes: {', '.join(sorted(kb.definitions))}")
+    typer.echo(f"  guidelines: {len(kb.guidelines)}; phenotype tables: {len(kb.phenotypes)}")
+
+
+def _match(vcf: Path, kb_dir: Path | None, all_candidates: bool, find_combinations: bool, outside: Path | None):  # type: ignore[no-untyped-def]
+    from hygeia.pgx.matcher import MatchOptions
+    from hygeia.pgx.pipeline import OutsideCallError, match_vcf, read_outside_calls
+    from hygeia.pgx.vcf import VcfError
+
+    kb = _load(kb_dir)
+    try:
+        oc = read_outside_calls(outside) if outside else None
+        opts = MatchOptions(top_candidates_only=not all_candidates, find_combinations=find_combinations)
+        return kb, match_vcf(kb, vcf, opts, oc)
+    except (VcfError, OutsideCallError) as exc:
+        _fail(str(exc))
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+
+
+@sub.command("match")
+def match_cmd(
+    vcf: Path = typer.Argument(..., help="VCF (plain or bgzip), GRCh38."),
+    fmt: str = typer.Option("json", "--format", help="Output format (json)."),
+    all_candidates: bool = typer.Option(False, "--all-candidates", help="Every candidate diplotype, not only the top."),
+    find_combinations: bool = typer.Option(False, "--find-combinations", help="Combination and partial alleles."),
+    outside_calls: Path = typer.Option(None, "--outside-calls", help="PharmCAT outside-call TSV (gene, diplotype…)."),
+    output: Path = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
+    kb_dir: Path = _KB_OPT,
+) -> None:
+    """Call diplotypes for every gene of every sample (the matcher stage)."""
+    if fmt != "json":
+        _fail("--format must be json")
+    kb, results = _match(vcf, kb_dir, all_candidates, find_combinations, outside_calls)
+    doc = {"kb_versions": kb.versions, "notice": DECISION_SUPPORT_NOTICE, "samples": [r.to_json() for r in results]}
+    _write(json.dumps(doc, indent=1), output)
+
+
+def _reports(vcf: Path, kb_dir: Path | None, outside: Path | None, drug: str | None = None):  # type: ignore[no-untyped-def]
+    from rich.progress import track
+
+    from hygeia.pgx.phenotype import phenotype_sample
+    from hygeia.pgx.recommend import recommend, report_json
+
+    kb, results = _match(vcf, kb_dir, False, False, outside)
+    reps = []
+    for r in track(results, description="phenotype + recommend", disable=len(results) < 20):
+        ph = phenotype_sample(kb, r)
+        reps.append(report_json(r.sample, kb, ph, recommend(kb, ph, drug)))
+    return kb, reps
+
+
+@sub.command("phenotype")
+def phenotype_cmd(
+    vcf: Path = typer.Argument(..., help="VCF (plain or bgzip), GRCh38."),
+    outside_calls: Path = typer.Option(None, "--outside-calls", help="PharmCAT outside-call TSV."),
+    output: Path = typer.Option(None, "-o", "--output"),
+    kb_dir: Path = _KB_OPT,
+) -> None:
+    """Function, activity score and phenotype per gene, as JSON."""
+    kb, reps = _reports(vcf, kb_dir, outside_calls)
+    doc = {"kb_versions": kb.versions, "notice": DECISION_SUPPORT_NOTICE,
+           "samples": [{"sample": r["sample"], "genes": r["genes"]} for r in reps]}
+    _write(json.dumps(doc, indent=1), output)
+
+
+@sub.command("report")
+def report_cmd(
+    vcf: Path = typer.Argument(..., help="VCF (plain or bgzip), GRCh38."),
+    fmt: str = typer.Option("html", "--format", help="json, html or tsv."),
+    drug: str = typer.Option(None, "--drug", help="Only this drug."),
+    outside_calls: Path = typer.Option(None, "--outside-calls", help="PharmCAT outside-call TSV."),
+    output: Path = typer.Option(None, "-o", "--output"),
+    kb_dir: Path = _KB_OPT,
+) -> None:
+    """CPIC/DPWG recommendations per drug, with sources and KB versions (JSON, HTML or TSV)."""
+    from hygeia.pgx.recommend import report_html, report_tsv
+
+    if fmt not in ("json", "html", "tsv"):
+        _fail("--format must be json, html or tsv")
+    kb, reps = _reports(vcf, kb_dir, outside_calls, drug)
+    if fmt == "json":
+        text = json.dumps({"kb_versions": kb.versions, "notice": DECISION_SUPPORT_NOTICE, "reports": reps}, indent=1)
+    elif fmt == "tsv":
+        text = report_tsv(reps)
+    else:
+        text = report_html(reps, kb)
+    _write(text, output)
+
+
+sub.command("recommend", help="Alias of `report`.")(report_cmd)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sub, name="pgx")

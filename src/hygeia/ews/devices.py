@@ -1,0 +1,185 @@
+"""Device messages: registry (device -> patient for a period), HMAC-SHA256 signatures, replay guard.
+
+Pure: no broker, no database, time is passed in. A device publishes to
+``hygeia/devices/{device_id}/vitals`` a JSON object::
+
+    {"device_id": "d1", "device_time": "2024-03-01T12:00:00+00:00", "nonce": "8f1c...",
+     "readings": [{"parameter": "pulse", "value": 88, "unit": "/min"}, ...],
+     "sig": "<hex HMAC-SHA256 of the canonical JSON of every other field, with the device's key>"}
+
+Canonical JSON: keys sorted, separators ``,`` and ``:``, UTF-8, no ASCII escaping. A message that is
+unsigned, wrongly signed, from an unknown or unbound device, outside the clock window, or replayed
+is rejected with a reason (and counted by the caller), never scored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+TOPIC_PREFIX = "hygeia/devices/"
+TOPIC_SUFFIX = "/vitals"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A device bound to a patient from ``start`` until ``end`` (``None``: still bound)."""
+
+    device_id: str
+    patient_id: str
+    start: datetime
+    end: datetime | None = None
+
+    def covers(self, at: datetime) -> bool:
+        return self.start <= at and (self.end is None or at < self.end)
+
+
+@dataclass
+class DeviceRegistry:
+    """Devices, their keys, and which patient each one measures when."""
+
+    keys: dict[str, bytes] = field(default_factory=dict)
+    bindings: list[Binding] = field(default_factory=list)
+
+    def register(self, device_id: str, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError(f"device {device_id}: key must be at least 16 bytes")
+        self.keys[device_id] = key
+
+    def bind(self, binding: Binding) -> None:
+        """Add a binding; refuses one that overlaps another binding of the same device."""
+        if binding.device_id not in self.keys:
+            raise ValueError(f"device {binding.device_id}: not registered")
+        if binding.end is not None and binding.end <= binding.start:
+            raise ValueError(f"device {binding.device_id}: binding ends before it starts")
+        for b in self.bindings:
+            if b.device_id != binding.device_id:
+                continue
+            if (b.end is None or binding.start < b.end) and (binding.end is None or b.start < binding.end):
+                raise ValueError(
+                    f"device {binding.device_id}: already bound to patient {b.patient_id} from "
+                    f"{b.start.isoformat()}" + (f" to {b.end.isoformat()}" if b.end else "")
+                )
+        self.bindings.append(binding)
+
+    def patient_for(self, device_id: str, at: datetime) -> str | None:
+        return next((b.patient_id for b in self.bindings if b.device_id == device_id and b.covers(at)), None)
+
+
+def canonical(payload: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in payload.items() if k != "sig"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sign(payload: dict[str, Any], key: bytes) -> dict[str, Any]:
+    """The payload with its ``sig`` (for devices, simulators and tests)."""
+    return {**payload, "sig": hmac.new(key, canonical(payload), hashlib.sha256).hexdigest()}
+
+
+@dataclass
+class ReplayGuard:
+    """Rejects device times outside ``window`` of now and nonces seen within the window."""
+
+    window: timedelta = timedelta(minutes=5)
+    seen: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    _pruned: datetime | None = None
+
+    def check(self, device_id: str, nonce: str, device_time: datetime, now: datetime) -> str | None:
+        """``None`` if fresh (and remembers it), else the reason."""
+        if abs(now - device_time) > self.window:
+            return "clock-window"
+        cutoff = now - 2 * self.window
+        # Prune at most every window/10 (not per message: the live path checks thousands a second).
+        if self._pruned is None or now - self._pruned >= self.window / 10 or now < self._pruned:
+            self._pruned = now
+            for k in [k for k, t in self.seen.items() if t < cutoff]:
+                del self.seen[k]
+        if (device_id, nonce) in self.seen:
+            return "replayed"
+        self.seen[(device_id, nonce)] = now
+        return None
+
+
+@dataclass(frozen=True)
+class DeviceReading:
+    parameter: str
+    value: float | str | bool
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    device_id: str
+    patient_id: str
+    device_time: datetime
+    readings: tuple[DeviceReading, ...]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str  # malformed, unsigned, unknown-device, bad-signature, topic-mismatch, clock-window, replayed, unbound
+    detail: str = ""
+
+
+def device_from_topic(topic: str) -> str | None:
+    if topic.startswith(TOPIC_PREFIX) and topic.endswith(TOPIC_SUFFIX):
+        device = topic[len(TOPIC_PREFIX) : -len(TOPIC_SUFFIX)]
+        return device if device and "/" not in device else None
+    return None
+
+
+def verify_message(
+    topic: str, raw: bytes, registry: DeviceRegistry, guard: ReplayGuard, now: datetime
+) -> Accepted | Rejected:
+    """Check one MQTT message: shape, device, signature (constant-time), topic, clock, replay, binding."""
+    try:
+        msg = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return Rejected("malformed", f"not JSON ({exc})")
+    if not isinstance(msg, dict):
+        return Rejected("malformed", "payload is not a JSON object")
+    sig = msg.get("sig")
+    if not isinstance(sig, str) or not sig:
+        return Rejected("unsigned")
+    device_id = msg.get("device_id")
+    if not isinstance(device_id, str) or device_id not in registry.keys:
+        return Rejected("unknown-device", str(device_id))
+    expected = hmac.new(registry.keys[device_id], canonical(msg), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, sig):
+        return Rejected("bad-signature", device_id)
+    if device_from_topic(topic) != device_id:
+        return Rejected("topic-mismatch", f"{topic} carries device {device_id}")
+    try:
+        device_time = datetime.fromisoformat(str(msg["device_time"]))
+        if device_time.tzinfo is None:
+            return Rejected("malformed", "device_time needs a UTC offset")
+        nonce = str(msg["nonce"])
+        readings = tuple(DeviceReading(str(r["parameter"]), r["value"], r.get("unit")) for r in msg["readings"])
+    except (KeyError, TypeError, ValueError) as exc:
+        return Rejected("malformed", f"{type(exc).__name__}: {exc}")
+    reason = guard.check(device_id, nonce, device_time, now)
+    if reason:
+        return Rejected(reason, device_id)
+    patient = registry.patient_for(device_id, device_time)
+    if patient is None:
+        return Rejected("unbound", f"device {device_id} has no patient at {device_time.isoformat()}")
+    return Accepted(device_id, patient, device_time, readings)
+
+
+@dataclass
+class Gate:
+    """Registry + replay guard + counters: the whole admission check for device messages."""
+
+    registry: DeviceRegistry
+    guard: ReplayGuard = field(default_factory=ReplayGuard)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def admit(self, topic: str, raw: bytes, now: datetime) -> Accepted | Rejected:
+        result = verify_message(topic, raw, self.registry, self.guard, now)
+        self.counts["accepted" if isinstance(result, Accepted) else f"rejected:{result.reason}"] += 1
+        return result

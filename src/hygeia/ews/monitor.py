@@ -1,0 +1,578 @@
+"""The monitoring pipeline: device messages and record Observations -> stored Observations, NEWS2, alerts.
+
+One path for both sources. :func:`process_observations` takes FHIR Observations of one patient (from
+ingestion, the API or a device), writes them (idempotent upsert), updates the patient's latest
+values, scores NEWS2 on every update, stores the NEWS2 Observation and raises, persists and routes
+alerts through :class:`hygeia.ews.alerts.AlertEngine`. :class:`Monitor` holds the warm state (per
+patient latest values, the alert engine, the device gate) and :meth:`Monitor.handle` takes a batch of
+MQTT messages in ONE transaction: the caller acknowledges the messages only after it returns (so a
+crash before the commit means redelivery, and redelivery writes nothing twice: Observation ids are
+derived from device id + device time + parameter).
+
+Decision support for a clinician: scores and alerts inform, they do not replace, clinical judgement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+
+from hygeia import DECISION_SUPPORT_NOTICE
+from hygeia.ews.alerts import Alert, AlertEngine, AlertPolicy, PatientState
+from hygeia.ews.devices import Accepted, Binding, DeviceReading, DeviceRegistry, Gate
+from hygeia.ews.findings import Trend, news2_observation, trend_finding
+from hygeia.ews.news2 import (
+    AIR_OXYGEN,
+    CONSCIOUSNESS,
+    PULSE,
+    RCP_SOURCE,
+    RISK_BY_LEVEL,
+    RR,
+    SBP,
+    SPO2,
+    TEMPERATURE,
+    News2Result,
+    Reading,
+    ResponseLevel,
+    canonical_parameter,
+    parse_acvpu,
+    parse_number,
+    parse_on_oxygen,
+)
+from hygeia.ews.schema import (
+    ews_alert_events,
+    ews_alerts,
+    ews_bindings,
+    ews_counters,
+    ews_devices,
+    ews_patient_levels,
+)
+from hygeia.findings import to_fhir
+from hygeia.records import codes
+from hygeia.records.fhirpath import effective_time, observation_rows, parse_fhir_datetime, patient_of
+from hygeia.records.store import Store
+
+# NEWS2 parameter -> the vital sign (hygeia.records.codes.VITALS) it is stored as.
+VITAL_OF = {
+    RR: "respiratory_rate",
+    SPO2: "spo2",
+    SBP: "systolic_bp",
+    PULSE: "heart_rate",
+    TEMPERATURE: "temperature",
+    CONSCIOUSNESS: "consciousness",
+}
+PARAMETER_OF_VITAL = {v: p for p, v in VITAL_OF.items()}
+# "On supplemental oxygen (yes/no)" has no LOINC term we could verify: Hygeia's local code, valueBoolean.
+ON_OXYGEN_CODE = "on-supplemental-oxygen"
+ROOM_AIR_FIO2 = 21.0  # % — FiO2 above room air means supplemental oxygen
+VITAL_CATEGORY = codes.concept(codes.OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")
+ACVPU_DISPLAY = {"A": "Alert", "C": "New confusion", "V": "Voice", "P": "Pain", "U": "Unresponsive"}
+# Codes whose index rows feed the NEWS2 state.
+_STATE_CODES = sorted(
+    {c for v in codes.VITALS if v.name in (*PARAMETER_OF_VITAL, "supplemental_oxygen") for c in v.codes}
+    | {ON_OXYGEN_CODE}
+)
+
+
+class ReadingError(ValueError):
+    """A device reading that cannot be stored (unknown parameter, not a number, impossible value)."""
+
+
+def _utc(t: datetime) -> datetime:
+    return t.astimezone(UTC)
+
+
+def observation_id(device_id: str, device_time: datetime, parameter: str) -> str:
+    """Deterministic id: the same device reading always maps to the same Observation (idempotent)."""
+    key = f"{device_id}|{_utc(device_time).isoformat()}|{parameter}"
+    return "dev-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def reading_observation(
+    patient_id: str, device_id: str, device_time: datetime, reading: DeviceReading
+) -> dict[str, Any]:
+    """A FHIR R4 vital-sign Observation (LOINC code, UCUM unit) for one device reading."""
+    name = reading.parameter.strip().lower()
+    base: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [VITAL_CATEGORY],
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "effectiveDateTime": _utc(device_time).isoformat(),
+        "device": {"display": f"hygeia device {device_id}"},
+    }
+    if name in ("fio2", "o2_flow"):
+        vital = codes.VITAL_BY_CODE[codes.FIO2 if name == "fio2" else codes.O2_FLOW]
+        code, unit = (codes.FIO2, "%") if name == "fio2" else (codes.O2_FLOW, "L/min")
+        value = _number(name, reading.value, 0, 100)
+        body = {"code": codes.concept(codes.LOINC, code, vital.display),
+                "valueQuantity": {"value": value, "unit": unit, "system": codes.UCUM, "code": unit}}
+        return {**base, "id": observation_id(device_id, device_time, name), **body}
+    try:
+        param = canonical_parameter(name)
+    except ValueError as exc:
+        raise ReadingError(str(exc)) from None
+    oid = observation_id(device_id, device_time, param)
+    try:
+        if param == AIR_OXYGEN:
+            on = parse_on_oxygen(reading.value)
+            return {**base, "id": oid,
+                    "code": codes.concept(codes.HYGEIA_LOCAL, ON_OXYGEN_CODE, "On supplemental oxygen"),
+                    "valueBoolean": on}
+        if param == CONSCIOUSNESS:
+            letter = parse_acvpu(reading.value)
+            return {**base, "id": oid,
+                    "code": codes.concept(codes.SNOMED, codes.ACVPU_CODE,
+                                          "ACVPU (Alert Confusion Voice Pain Unresponsive) scale score"),
+                    "valueCodeableConcept": {"coding": [codes.coding(codes.HYGEIA_LOCAL, f"acvpu-{letter}",
+                                                                     ACVPU_DISPLAY[letter])], "text": letter}}
+        vital = codes.VITAL_BY_NAME[VITAL_OF[param]]
+        raw = reading.value if not isinstance(reading.value, str) else reading.value.strip()
+        value = parse_number(param, codes.to_canonical(float(raw), reading.unit, vital.unit)
+                             if isinstance(raw, int | float) and not isinstance(raw, bool) else raw)
+    except ValueError as exc:
+        raise ReadingError(str(exc)) from None
+    return {**base, "id": oid, "code": codes.concept(codes.LOINC, vital.codes[0], vital.display),
+            "valueQuantity": {"value": value, "unit": vital.unit, "system": codes.UCUM, "code": vital.unit}}
+
+
+def _number(name: str, value: object, lo: float, hi: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ReadingError(f"{name}: {value!r} is not a number")
+    if not lo <= float(value) <= hi:
+        raise ReadingError(f"{name}: {value} is outside {lo:g}-{hi:g}")
+    return float(value)
+
+
+def _reading_from_row(code: str, system: str, value_num: float | None, value_str: str | None,
+                      unit: str | None) -> tuple[str, float | str | bool] | None:
+    """(NEWS2 parameter, value) from one observation-index row, or None if it does not feed NEWS2."""
+    if code == ON_OXYGEN_CODE:
+        return (AIR_OXYGEN, value_str == "true") if value_str in ("true", "false") else None
+    if system not in (codes.LOINC, codes.SNOMED):
+        return None
+    vital = codes.VITAL_BY_CODE.get(code)
+    if vital is None:
+        return None
+    if vital.name == "supplemental_oxygen":
+        if value_num is None:
+            return None
+        on = value_num > ROOM_AIR_FIO2 if code == codes.FIO2 or (unit or "") == "%" else value_num > 0
+        return AIR_OXYGEN, on
+    param = PARAMETER_OF_VITAL.get(vital.name)
+    if param is None:
+        return None
+    if param == CONSCIOUSNESS:
+        text = (value_str or "").removeprefix("acvpu-")
+        try:
+            return param, parse_acvpu(text)
+        except ValueError:
+            return None
+    if value_num is None:
+        return None
+    return param, codes.to_canonical(value_num, unit, vital.unit)
+
+
+def readings_from_observations(
+    observations: Iterable[dict[str, Any]],
+) -> list[tuple[datetime | None, dict[str, Reading]]]:
+    """NEWS2 readings in FHIR Observations, grouped by effective time (oldest first)."""
+    by_time: dict[datetime | None, dict[str, Reading]] = {}
+    for obs in observations:
+        if obs.get("resourceType") != "Observation" or obs.get("status") in ("entered-in-error", "cancelled"):
+            continue
+        ref = f"Observation/{obs['id']}" if obs.get("id") else None
+        for row in observation_rows({**obs, "id": obs.get("id", "")}):
+            found = _reading_from_row(row["code"], row["system"], row["value_num"], row["value_str"], row["unit"])
+            if found is not None:
+                when = row["effective"]
+                by_time.setdefault(when, {})[found[0]] = Reading(found[1], when, ref)
+    return sorted(by_time.items(), key=lambda kv: (kv[0] is not None, kv[0] or datetime.min.replace(tzinfo=UTC)))
+
+
+# --------------------------------------------------------------------------------------------------
+# Persistence of alerts, levels, counters and the device registry
+
+
+def alert_json(alert: Alert, *, ward: str | None, summary: str, status: str) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "patient_id": alert.patient_id,
+        "ward": ward,
+        "level": int(alert.level),
+        "level_name": alert.level.name.lower(),
+        "risk": RISK_BY_LEVEL[alert.level],
+        "total": alert.total,
+        "recipients": list(alert.recipients),
+        "status": status,
+        "summary": summary,
+        "raised": alert.raised.isoformat(),
+        "last_sent": alert.last_sent.isoformat(),
+        "sends": alert.sends,
+        "acknowledged_by": alert.acknowledged_by,
+        "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
+        "superseded_by": alert.superseded_by,
+        "source": RCP_SOURCE,
+        "notice": DECISION_SUPPORT_NOTICE,
+    }
+
+
+def _status(alert: Alert) -> str:
+    if alert.superseded_by:
+        return "superseded"
+    return "acknowledged" if alert.acknowledged_at else "open"
+
+
+def _alert_row(alert: Alert, ward: str | None, summary: str) -> dict[str, Any]:
+    return {"id": alert.id, "patient_id": alert.patient_id, "ward": ward, "level": int(alert.level),
+            "total": alert.total, "risk": RISK_BY_LEVEL[alert.level], "recipients": list(alert.recipients),
+            "summary": summary, "status": _status(alert), "raised": alert.raised, "last_sent": alert.last_sent,
+            "sends": alert.sends, "acknowledged_by": alert.acknowledged_by,
+            "acknowledged_at": alert.acknowledged_at, "superseded_by": alert.superseded_by}
+
+
+def _aware(t: datetime | None) -> datetime | None:
+    return t if t is None or t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _alert_from_row(row: Any) -> Alert:
+    return Alert(id=row.id, patient_id=row.patient_id, level=ResponseLevel(row.level), total=row.total,
+                 recipients=tuple(row.recipients), raised=_aware(row.raised) or row.raised,
+                 last_sent=_aware(row.last_sent) or row.last_sent, sends=row.sends,
+                 acknowledged_by=row.acknowledged_by, acknowledged_at=_aware(row.acknowledged_at),
+                 superseded_by=row.superseded_by)
+
+
+def row_json(row: Any) -> dict[str, Any]:
+    """An ``ews_alerts`` row as the alert JSON of the API."""
+    alert = _alert_from_row(row)
+    return alert_json(alert, ward=row.ward, summary=row.summary, status=row.status)
+
+
+def add_counts(conn: Connection, deltas: Mapping[str, int]) -> None:
+    deltas = {k: v for k, v in deltas.items() if v}
+    if not deltas:
+        return
+    existing = dict(conn.execute(select(ews_counters.c.name, ews_counters.c.count)
+                                 .where(ews_counters.c.name.in_(list(deltas)))).all())
+    for name, n in deltas.items():
+        if name in existing:
+            conn.execute(update(ews_counters).where(ews_counters.c.name == name)
+                         .values(count=ews_counters.c.count + n))
+        else:
+            conn.execute(insert(ews_counters).values(name=name, count=n))
+
+
+def read_counters(store: Store) -> dict[str, int]:
+    """The monitor's counters (accepted, rejected:<reason>, readings-stored, ...), summed over runs."""
+    with store.engine.connect() as conn:
+        return {n: int(c) for n, c in conn.execute(select(ews_counters.c.name, ews_counters.c.count)
+                                                     .order_by(ews_counters.c.name))}
+
+
+def register_device(store: Store, device_id: str, key: bytes) -> None:
+    """Add (or re-key) a device. Keys are at least 16 bytes (checked by the registry)."""
+    DeviceRegistry().register(device_id, key)
+    with store.engine.begin() as conn:
+        conn.execute(delete(ews_devices).where(ews_devices.c.device_id == device_id))
+        conn.execute(insert(ews_devices).values(device_id=device_id, key=key, created=datetime.now(UTC)))
+
+
+def bind_device(store: Store, binding: Binding, ward: str | None = None) -> None:
+    """Bind a registered device to a patient for a period; refuses overlaps (names the other binding)."""
+    registry = load_registry(store)
+    registry.bind(binding)  # raises ValueError naming the conflict
+    with store.engine.begin() as conn:
+        conn.execute(insert(ews_bindings).values(device_id=binding.device_id, patient_id=binding.patient_id,
+                                                 ward=ward, start=binding.start, end=binding.end))
+
+
+def load_registry(store: Store, conn: Connection | None = None) -> DeviceRegistry:
+    if conn is None:
+        with store.engine.connect() as own:
+            return load_registry(store, own)
+    registry = DeviceRegistry()
+    for device_id, key in conn.execute(select(ews_devices.c.device_id, ews_devices.c.key)):
+        registry.keys[device_id] = bytes(key)
+    for b in conn.execute(select(ews_bindings).order_by(ews_bindings.c.id)):
+        registry.bindings.append(Binding(b.device_id, b.patient_id, _aware(b.start) or b.start, _aware(b.end)))
+    return registry
+
+
+def _wards(conn: Connection) -> dict[str, str]:
+    return {b.patient_id: b.ward for b in conn.execute(select(ews_bindings).order_by(ews_bindings.c.id)) if b.ward}
+
+
+def acknowledge_alert(store: Store, alert_id: str, username: str, now: datetime | None = None) -> dict[str, Any]:
+    """Acknowledge an alert (idempotent: a second acknowledgement keeps the first). KeyError if unknown."""
+    now = now or datetime.now(UTC)
+    with store.engine.begin() as conn:
+        row = conn.execute(select(ews_alerts).where(ews_alerts.c.id == alert_id)).first()
+        if row is None:
+            raise KeyError(alert_id)
+        if row.acknowledged_at is None:
+            conn.execute(update(ews_alerts).where(ews_alerts.c.id == alert_id).values(
+                acknowledged_by=username, acknowledged_at=now,
+                status="acknowledged" if row.status == "open" else row.status))
+            row = conn.execute(select(ews_alerts).where(ews_alerts.c.id == alert_id)).one()
+            conn.execute(insert(ews_alert_events).values(alert_id=alert_id, patient_id=row.patient_id, ward=row.ward,
+                                                         time=now, event="acknowledged", detail=row_json(row)))
+        return row_json(row)
+
+
+# --------------------------------------------------------------------------------------------------
+# The pipeline
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one patient's update produced (``alerts`` are the alert JSONs to deliver)."""
+
+    patient_id: str
+    result: News2Result | None
+    trend: Trend | None
+    alerts: list[dict[str, Any]]
+    news2_id: str | None
+
+
+@dataclass
+class BatchOutcome:
+    accepted: int = 0
+    rejected: int = 0
+    readings: int = 0
+    invalid_readings: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def alerts(self) -> list[dict[str, Any]]:
+        return [a for o in self.outcomes for a in o.alerts]
+
+
+AlertHook = Callable[[dict[str, Any]], None]
+
+
+class Monitor:
+    """Warm monitoring state over a store: per-patient NEWS2 state, the alert engine and the device gate.
+
+    Not thread-safe: one thread calls :meth:`handle`, :meth:`process` and :meth:`tick`. Alert hooks
+    are called after the commit with the alert JSON (webhook, SSE, benchmarks).
+    """
+
+    def __init__(self, store: Store, *, staleness: timedelta = timedelta(hours=12),
+                 policy: AlertPolicy | None = None, hooks: Sequence[AlertHook] = ()) -> None:
+        self.store = store
+        self.staleness = staleness
+        self.engine = AlertEngine(policy or AlertPolicy())
+        self.states: dict[str, PatientState] = {}
+        self.hooks = list(hooks)
+        self.trending: dict[str, bool] = {}
+        self._summaries: dict[str, str] = {}
+        with store.engine.connect() as conn:
+            self.gate = Gate(load_registry(store, conn))
+            self.wards = _wards(conn)
+            for row in conn.execute(select(ews_alerts).where(ews_alerts.c.status == "open")):
+                self.engine.alerts[row.id] = _alert_from_row(row)
+                self._summaries[row.id] = row.summary
+            for pid, level in conn.execute(select(ews_patient_levels.c.patient_id, ews_patient_levels.c.level)):
+                self.engine.last_level[pid] = ResponseLevel(level)
+        self._counted: Counter[str] = Counter()
+
+    # -- state --------------------------------------------------------------------------------------
+    def _state(self, conn: Connection, patient_id: str, now: datetime) -> PatientState:
+        state = self.states.get(patient_id)
+        if state is None:
+            state = PatientState(patient_id, staleness=self.staleness)
+            from hygeia.records.schema import observation_index as oi
+
+            rows = conn.execute(select(oi.c.resource_id, oi.c.code, oi.c.system, oi.c.value_num, oi.c.value_str,
+                                       oi.c.unit, oi.c.effective).where(and_(
+                oi.c.patient_id == patient_id, oi.c.code.in_(_STATE_CODES),
+                oi.c.effective >= now - self.staleness)).order_by(oi.c.effective))
+            for r in rows:
+                found = _reading_from_row(r.code, r.system, r.value_num, r.value_str, r.unit)
+                if found is not None:
+                    when = _aware(r.effective)
+                    state.latest[found[0]] = Reading(found[1], when, f"Observation/{r.resource_id}")
+            self.states[patient_id] = state
+        return state
+
+    def refresh_registry(self) -> None:
+        with self.store.engine.connect() as conn:
+            self.gate.registry = load_registry(self.store, conn)
+            self.wards = _wards(conn)
+
+    # -- scoring ------------------------------------------------------------------------------------
+    def _score(self, conn: Connection, patient_id: str, updates: Sequence[Mapping[str, Reading]],
+               now: datetime) -> Outcome:
+        state = self._state(conn, patient_id, now)
+        result: News2Result | None = None
+        trend: Trend | None = None
+        raised: list[Alert] = []
+        resources: list[dict[str, Any]] = []
+        for readings in updates:
+            if not readings:
+                continue
+            result, trend = state.update(readings, now)
+            summary = f"NEWS2 {result.total}: {result.risk} clinical risk — {result.response.text()}"
+            for alert in self.engine.on_score(patient_id, result.level, result.total, now):
+                self._summaries[alert.id] = summary
+                raised.append(alert)
+            was = self.trending.get(patient_id, False)
+            self.trending[patient_id] = trend is not None
+            if trend is not None and not was:
+                resources.append(to_fhir(trend_finding(patient_id, trend, any_red_3=result.any_red_3)))
+        if result is None:
+            return Outcome(patient_id, None, None, [], None)
+        latest = max((r.time for r in state.latest.values() if r.time), default=now)
+        news2_id = "news2-" + hashlib.sha256(f"{patient_id}|{_utc(latest).isoformat()}".encode()).hexdigest()[:40]
+        resources.append(news2_observation(patient_id, result, news2_id))
+        self.store.write(resources, conn)
+        conn.execute(delete(ews_patient_levels).where(ews_patient_levels.c.patient_id == patient_id))
+        conn.execute(insert(ews_patient_levels).values(patient_id=patient_id, level=int(result.level),
+                                                       total=result.total, scored_at=now))
+        out: list[dict[str, Any]] = []
+        ward = self.wards.get(patient_id)
+        for alert in raised:
+            superseded = [a for a in self.engine.alerts.values() if a.superseded_by == alert.id]
+            for old in superseded:
+                conn.execute(update(ews_alerts).where(ews_alerts.c.id == old.id).values(
+                    status="superseded", superseded_by=alert.id))
+                conn.execute(insert(ews_alert_events).values(
+                    alert_id=old.id, patient_id=patient_id, ward=ward, time=now, event="superseded",
+                    detail=alert_json(old, ward=ward, summary=self._summaries.get(old.id, ""), status="superseded")))
+            doc = alert_json(alert, ward=ward, summary=self._summaries[alert.id], status="open")
+            conn.execute(insert(ews_alerts).values(**_alert_row(alert, ward, self._summaries[alert.id])))
+            conn.execute(insert(ews_alert_events).values(alert_id=alert.id, patient_id=patient_id, ward=ward,
+                                                         time=now, event="raised", detail=doc))
+            out.append(doc)
+        return Outcome(patient_id, result, trend, out, news2_id)
+
+    def _deliver(self, alerts: Iterable[dict[str, Any]]) -> None:
+        for doc in alerts:
+            for hook in self.hooks:
+                hook(doc)
+
+    def process(self, patient_id: str, observations: Sequence[dict[str, Any]], now: datetime | None = None,
+                conn: Connection | None = None) -> Outcome:
+        """Write one patient's Observations and score them (see :func:`process_observations`)."""
+        now = now or datetime.now(UTC)
+        for obs in observations:
+            owner = patient_of(obs)
+            if owner != patient_id:
+                raise ValueError(f"Observation/{obs.get('id')}: subject is {owner!r}, not patient {patient_id!r}")
+        if conn is None:
+            with self.store.engine.begin() as own:
+                outcome = self.process(patient_id, observations, now, own)
+            self._deliver(outcome.alerts)
+            return outcome
+        if observations:
+            self.store.write(observations, conn)
+        updates = [r for _, r in readings_from_observations(observations)]
+        return self._score(conn, patient_id, updates, now)
+
+    def handle(self, messages: Sequence[tuple[str, bytes]], now: datetime | None = None) -> BatchOutcome:
+        """Verify, store and score a batch of MQTT messages in one transaction (then call the hooks).
+
+        Returns only after the commit: the caller acknowledges the messages afterwards. Rejected
+        messages are counted (``ews_counters``), never stored or scored.
+        """
+        now = now or datetime.now(UTC)
+        batch = BatchOutcome()
+        per_patient: dict[str, list[tuple[list[dict[str, Any]], dict[str, Reading]]]] = {}
+        invalid: Counter[str] = Counter()
+        for topic, payload in messages:
+            admitted = self.gate.admit(topic, payload, now)
+            if not isinstance(admitted, Accepted):
+                batch.rejected += 1
+                continue
+            batch.accepted += 1
+            obs, readings = self._message_observations(admitted, invalid)
+            per_patient.setdefault(admitted.patient_id, []).append((obs, readings))
+        batch.invalid_readings = sum(invalid.values())
+        with self.store.engine.begin() as conn:
+            all_obs = [o for items in per_patient.values() for obs, _ in items for o in obs]
+            if all_obs:
+                self.store.write(all_obs, conn)
+            batch.readings = len(all_obs)
+            for pid, items in per_patient.items():
+                batch.outcomes.append(self._score(conn, pid, [r for _, r in items], now))
+            deltas = self.gate.counts - self._counted
+            add_counts(conn, {**deltas, **{f"invalid-reading:{k}": v for k, v in invalid.items()},
+                              "readings-stored": batch.readings})
+        self._counted = Counter(self.gate.counts)
+        self._deliver(batch.alerts)
+        return batch
+
+    def _message_observations(self, msg: Accepted, invalid: Counter[str]) -> tuple[list[dict[str, Any]],
+                                                                                   dict[str, Reading]]:
+        obs: list[dict[str, Any]] = []
+        readings: dict[str, Reading] = {}
+        for r in msg.readings:
+            try:
+                o = reading_observation(msg.patient_id, msg.device_id, msg.device_time, r)
+            except ReadingError:
+                invalid[r.parameter[:40]] += 1
+                continue
+            obs.append(o)
+            for _, rs in readings_from_observations([o]):
+                readings.update(rs)
+        return obs, readings
+
+    def tick(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Take acknowledgements made elsewhere (API, CLI) and re-send alerts not acknowledged in time."""
+        now = now or datetime.now(UTC)
+        open_ids = [a.id for a in self.engine.alerts.values() if a.open]
+        resent: list[dict[str, Any]] = []
+        with self.store.engine.begin() as conn:
+            for start in range(0, len(open_ids), 500):
+                chunk = open_ids[start : start + 500]
+                for row in conn.execute(select(ews_alerts).where(and_(ews_alerts.c.id.in_(chunk),
+                                                                      ews_alerts.c.status != "open"))):
+                    self.engine.alerts[row.id] = _alert_from_row(row)
+            for alert in self.engine.due(now):
+                ward = self.wards.get(alert.patient_id)
+                summary = self._summaries.get(alert.id, "")
+                doc = alert_json(alert, ward=ward, summary=summary, status="open")
+                conn.execute(update(ews_alerts).where(and_(ews_alerts.c.id == alert.id, ews_alerts.c.status == "open"))
+                             .values(last_sent=alert.last_sent, sends=alert.sends))
+                conn.execute(insert(ews_alert_events).values(alert_id=alert.id, patient_id=alert.patient_id,
+                                                             ward=ward, time=now, event="resent", detail=doc))
+                resent.append(doc)
+        # forget closed alerts so the engine's scans stay small
+        for aid in [a.id for a in self.engine.alerts.values() if not a.open]:
+            del self.engine.alerts[aid]
+            self._summaries.pop(aid, None)
+        self._deliver(resent)
+        return resent
+
+
+def process_observations(store: Store, patient_id: str, observations: Sequence[dict[str, Any]], *,
+                         monitor: Monitor | None = None, now: datetime | None = None) -> Outcome:
+    """The record path: write ``observations`` of one patient, score NEWS2, store it, raise alerts.
+
+    Used for ingested FHIR and for Observations POSTed through the API, and (through
+    :class:`Monitor`) for device readings. Without a ``monitor`` a fresh one is built from the
+    store (latest values within the staleness window, open alerts, last levels).
+    """
+    return (monitor or Monitor(store)).process(patient_id, observations, now)
+
+
+def parse_time(text: str, field_name: str) -> datetime:
+    """An ISO 8601 time with offset (for the CLI); ValueError names the field."""
+    try:
+        t = parse_fhir_datetime(text)
+    except ValueError:
+        t = None
+    if t is None or t.tzinfo is None:
+        raise ValueError(f"{field_name}: {text!r} is not an ISO 8601 time with a UTC offset")
+    return t
+
+
+__all__ = ["Monitor", "Outcome", "acknowledge_alert", "bind_device", "effective_time", "load_registry",
+           "parse_time", "process_observations", "read_counters", "reading_observation", "register_device"]

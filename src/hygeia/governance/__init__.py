@@ -1,0 +1,1 @@
+"""Governance around every arrow: access, consent, audit, de-identification, fairness, explanations."""

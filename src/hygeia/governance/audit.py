@@ -1,0 +1,147 @@
+"""The audit trail: every access to patient data, append-only and hash-chained.
+
+Each entry is AuditEvent-shaped (who, role, patient, resource, action, purpose of use, outcome,
+time) and carries the SHA-256 of the previous entry's hash and its own content, so that an
+edited, deleted or reordered entry breaks the chain (:func:`verify`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, insert, select, text
+
+from hygeia.records.schema import audit_log
+from hygeia.records.store import Store
+
+GENESIS = "0" * 64
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    time: datetime
+    username: str
+    role: str | None
+    patient_id: str | None
+    resource: str | None
+    action: str
+    purpose: str | None
+    outcome: str
+    detail: str | None
+
+
+def _entry_hash(prev: str, fields: dict[str, Any]) -> str:
+    payload = orjson.dumps({**fields, "time": fields["time"].astimezone(UTC).isoformat()}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(prev.encode() + payload).hexdigest()
+
+
+def _fields(
+    username: str,
+    role: str | None,
+    patient_id: str | None,
+    resource: str | None,
+    action: str,
+    purpose: str | None,
+    outcome: str,
+    detail: str | None,
+    time: datetime,
+) -> dict[str, Any]:
+    return {
+        "time": time,
+        "username": username,
+        "role": role,
+        "patient_id": patient_id,
+        "resource": resource,
+        "action": action,
+        "purpose": purpose,
+        "outcome": outcome,
+        "detail": detail,
+    }
+
+
+def record(
+    store: Store,
+    *,
+    username: str,
+    role: str | None,
+    action: str,
+    patient_id: str | None = None,
+    resource: str | None = None,
+    purpose: str | None = "TREAT",
+    outcome: str = "0",
+    detail: str | None = None,
+) -> None:
+    """Append one entry. ``action`` is AuditEvent.action (C R U D E); outcome 0 = success."""
+    now = datetime.now(UTC)
+    fields = _fields(username, role, patient_id, resource, action, purpose, outcome, detail, now)
+    with _lock, store.engine.begin() as conn:
+        _lock_chain(conn)
+        prev = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)).scalar()
+        prev = prev or GENESIS
+        conn.execute(insert(audit_log).values(**fields, prev_hash=prev, hash=_entry_hash(prev, fields)))
+
+
+def _lock_chain(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(748213)"))
+
+
+def query(
+    store: Store, *, patient_id: str | None = None, username: str | None = None, limit: int = 1000
+) -> list[AuditEntry]:
+    """Entries, newest first — e.g. "who looked at this patient"."""
+    stmt = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
+    if patient_id is not None:
+        stmt = stmt.where(audit_log.c.patient_id == patient_id)
+    if username is not None:
+        stmt = stmt.where(audit_log.c.username == username)
+    with store.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [
+        AuditEntry(
+            r.seq, r.time, r.username, r.role, r.patient_id, r.resource, r.action, r.purpose, r.outcome, r.detail
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def verify(store: Store) -> ChainStatus:
+    """Walk the chain; report the first entry that was edited, removed or moved."""
+    prev = GENESIS
+    count = 0
+    with store.engine.connect() as conn:
+        for row in conn.execute(select(audit_log).order_by(audit_log.c.seq)):
+            count += 1
+            when = row.time if row.time.tzinfo else row.time.replace(tzinfo=UTC)
+            fields = _fields(
+                row.username,
+                row.role,
+                row.patient_id,
+                row.resource,
+                row.action,
+                row.purpose,
+                row.outcome,
+                row.detail,
+                when,
+            )
+            if row.prev_hash != prev:
+                return ChainStatus(False, count, row.seq, "previous-hash link broken (entry deleted or reordered)")
+            if _entry_hash(prev, fields) != row.hash:
+                return ChainStatus(False, count, row.seq, "entry content does not match its hash (edited)")
+            prev = row.hash
+    return ChainStatus(True, count)

@@ -1,0 +1,877 @@
+"""Find protected health information (PHI) in clinical free text and replace it.
+
+Design: regular patterns for the structured identifiers (dates, phones, e-mail, URLs, IPs, IDs,
+SSNs, ages over 89, addresses and ZIP codes), dictionaries for names and places (see ``lexicon``),
+context rules ("Dr. X", "seen by X", "wife X", "X RN") and an allow-list of clinical words so that
+"Parkinson's disease" or "Foley catheter" survive. Names found once by context are then found
+everywhere else in the same note. Notes written in capitals are recognised and handled without the
+capitalisation cue. HIPAA Safe Harbor (45 CFR 164.514(b)(2)) lists the identifier classes; states,
+countries and years on their own are kept, as Safe Harbor allows.
+
+The core is pure: ``find_phi`` and ``deidentify`` take a string and return spans or text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Literal
+
+from hygeia.governance.deid.lexicon import Lexicon, load_lexicon
+
+NAME, DATE, AGE, LOCATION, HOSPITAL, ORGANIZATION = "NAME", "DATE", "AGE", "LOCATION", "HOSPITAL", "ORGANIZATION"
+PHONE, EMAIL, URL, IP, ID, SSN = "PHONE", "EMAIL", "URL", "IP_ADDRESS", "ID", "SSN"
+LABELS = (NAME, DATE, AGE, LOCATION, HOSPITAL, ORGANIZATION, PHONE, EMAIL, URL, IP, ID, SSN)
+
+
+@dataclass(frozen=True)
+class PhiSpan:
+    """One piece of PHI: ``text[start:end]`` is of class ``label``, found by rule ``rule``."""
+
+    start: int
+    end: int
+    label: str
+    rule: str = ""
+
+
+@dataclass(frozen=True)
+class DeidConfig:
+    """Options of the detector.
+
+    ``unknown_capitalised``: also mark capitalised words found in no dictionary (foreign names,
+    company names) in mixed-case text — more recall on general text, less precision on notes full
+    of drug brand names. ``countries``: also mark country names (Safe Harbor keeps them).
+    """
+
+    unknown_capitalised: bool = False
+    countries: bool = False
+
+
+@dataclass(frozen=True)
+class DeidResult:
+    text: str
+    spans: list[PhiSpan] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- patterns
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_ORD = r"(?:st|nd|rd|th)?"
+_TIME = r"(?:[T ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?)?)?"
+_I = re.IGNORECASE
+
+_PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
+    (EMAIL, "email", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
+    (URL, "url", re.compile(r"\b(?:https?://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)]", _I)),
+    (
+        URL,
+        "domain",
+        re.compile(
+            r"\b[a-z0-9][\w-]*(?:\.[\w-]+)*\.(?:com|org|net|edu|gov|info|biz|io)(?:\.[a-z]{2})?\b(?:/(?:\S*[^\s.,;:!?)])?)?",
+            _I,
+        ),
+    ),
+    (IP, "ipv4", re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")),
+    (IP, "ipv6", re.compile(r"(?<![\w:])(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}(?![\w:])", _I)),
+    (SSN, "ssn", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),
+    (SSN, "ssn-context", re.compile(r"\bssn[\s:#]*(?P<v>\d{9})\b", _I)),
+    (
+        DATE,
+        "date-numeric",
+        re.compile(
+            r"(?<![\w/.-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))"
+            + _TIME
+            + r"(?![\w/]|\.\d)",
+            _I,
+        ),
+    ),
+    (
+        DATE,
+        "date-text",
+        re.compile(
+            rf"\b(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
+            rf"(?:{_MONTH}\.?\s+\d{{1,2}}{_ORD}(?:,?\s+\d{{4}})?|\d{{1,2}}{_ORD}\s+(?:of\s+)?{_MONTH}\.?(?:,?\s+\d{{4}})?"
+            rf"|{_MONTH}\.?,?\s+\d{{4}})\b" + _TIME,
+            _I,
+        ),
+    ),
+    (
+        DATE,
+        "holiday",
+        re.compile(
+            r"\b(?:christmas(?: eve| day)?|thanksgiving(?: day)?|easter(?: sunday)?|new year'?s(?: eve| day)?"
+            r"|halloween|independence day|memorial day|labou?r day|valentine'?s day|xmas)\b",
+            _I,
+        ),
+    ),
+    (
+        AGE,
+        "age-over-89",
+        re.compile(
+            r"\b(?:9\d|1[01]\d)(?=\s*-?\s*(?:y/?o\b|yo[mf]?\b|y\.o\.|yrs?\b|years?\b|yr\.|year-old|[mf]\b|"
+            r"(?:y/o\s*)?(?:male|female|man|woman|gentleman|lady)\b))",
+            _I,
+        ),
+    ),
+    (AGE, "age-context", re.compile(r"\bage(?:d|\s*:)?\s*(?P<v>9\d|1[01]\d)\b", _I)),
+    (AGE, "age-decade", re.compile(r"\b(?:9\d|1[01]\d)'?s\b(?=\s*(?:year|y/?o|old|age)?)", _I)),
+    (
+        LOCATION,
+        "street",
+        re.compile(
+            r"\b\d{1,6}[a-z]?(?:-\d+)?\s+(?:[A-Za-zÀ-ÿ][\w'.-]*\s+){1,4}"
+            r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|"
+            r"circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|plaza|alley|row|crescent|close)\b\.?",
+            _I,
+        ),
+    ),
+    (
+        LOCATION,
+        "unit",
+        re.compile(r"\b(?:apt|apartment|suite|ste|p\.?o\.? box|psc)\.?\s*#?\s*\d+[a-z]?\b|\b(?:Unit|Box) \d+\b", _I),
+    ),
+    (LOCATION, "military", re.compile(r"\b[ADF]PO\s+A[AEP]\s+\d{5}\b")),
+    (ZIP := "ZIP", "zip-context", re.compile(r"\bzip(?:\s*code)?[\s:#]*(?P<v>\d{5}(?:-\d{4})?)\b", _I)),
+    (
+        HOSPITAL,
+        "hospital",
+        re.compile(
+            r"\b(?:(?:St\.?|Saint)\s+)?(?:[A-Z][\w'&.-]*\s+){1,4}"
+            r"(?i:hospital|medical cent(?:er|re)|med ctr|health cent(?:er|re)"
+            r"|health system|clinic|nursing home|nursing facility|rehab(?:ilitation)? (?:center|hospital|facility)"
+            r"|infirmary|hospice|healthcare)\b"
+        ),
+    ),
+    (
+        ORGANIZATION,
+        "organization",
+        re.compile(
+            r"\b(?:[A-Z][\w&'.-]*,?\s+){1,4}(?:Inc|LLC|Ltd|Corp|Corporation|Company|Group|Systems|Technologies"
+            r"|Associates|Partners|Bank|University|College|Institute|Foundation|Pharmacy)\b\.?"
+        ),
+    ),
+    (
+        ID,
+        "id-context",
+        re.compile(
+            r"\b(?:mrn|mr|acct|account|licen[cs]e|lic|serial|s/n|policy|member|record|device|id|unit no)"
+            r"\s*(?:number|no\.?|num|#|id)?\s*[:#]?\s*(?P<v>[a-z]{0,4}-?\d[\w-]{3,})",
+            _I,
+        ),
+    ),
+    (ID, "card", re.compile(r"\b(?:\d{4}[ -]){3}\d{1,4}\b")),
+    (ID, "long-number", re.compile(r"(?<![\w.,/-])\d{7,}(?![\w.,/-]\d)")),
+    (ID, "alnum-id", re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[a-z])[a-z0-9]+(?:-[a-z0-9]+)*\b", _I)),
+    (ID, "hash-id", re.compile(r"#\s?(?P<v>\d[\d-]{3,})\b")),
+]
+
+_PHONE = re.compile(
+    r"(?<![\w/.+-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?|\d{1,4}[\s.-])(?:\d{1,4}[\s.-]){0,3}\d{2,4}"
+    r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w/]|[.-]\d)",
+    _I,
+)
+_PHONE_CONTEXT = re.compile(r"(?:phone|tel|fax|cell|mobile|pager|beeper|contact|call|reach|number|#|:)\W{0,3}$", _I)
+_PAGER = re.compile(r"\b(?:pager|beeper|pgr|bpr|ext|x)\.?\s?#?\s?(?P<v>\d{3,6})\b", _I)
+_PARTIAL_DATE = re.compile(r"(?<![\w/.:#-])(\d{1,2})/(\d{1,2})(?![\w/%]|\.\d)")
+_PARTIAL_DATE_DASH = re.compile(
+    r"\b(?:on|since|from|until|dated|date|dob|admitted|adm|discharged|d/c)\s(?P<v>(\d{1,2})-(\d{1,2}))(?![\w/-])", _I
+)
+_NOT_DATE_BEFORE = re.compile(
+    r"(?:pain|strength|power|motor|murmur|grade|score|scale|gcs|ratio|bp|sbp|map|abg|peep|ps|cpap|bipap|psv|"
+    r"x|of|ie|i:e|sem|rate|vent|set|hr|rr|mm|pupils|perrl|perrla|out of|and)\W{0,3}$",
+    _I,
+)
+_NOT_DATE_AFTER = re.compile(
+    r"^\W{0,2}(?:murmur|sem|hsm|strength|power|pain|scale|tab|tabs|ns|nacl|strength|mm|cm|pupils|ratio|"
+    r"systolic|diastolic|holosystolic|units?|mg|ml|l|%|score)\b",
+    _I,
+)
+_FRACTIONS = {(1, 2), (1, 3), (2, 3), (1, 4), (3, 4), (1, 8), (5, 5), (4, 5), (3, 5)}
+_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ž][A-Za-zÀ-ÖØ-öø-ÿĀ-ž'’-]*")
+
+# --------------------------------------------------------------------------- name context
+_TITLES = frozenset(
+    [
+        "dr",
+        "dr.",
+        "drs",
+        "doctor",
+        "mr",
+        "mr.",
+        "mrs",
+        "mrs.",
+        "ms",
+        "ms.",
+        "miss",
+        "mx",
+        "prof",
+        "prof.",
+        "professor",
+        "rev",
+        "rev.",
+        "sr.",
+        "nurse",
+        "attending",
+        "resident",
+        "intern",
+        "fellow",
+        "np",
+        "rn",
+    ]
+)
+_RELATIONS = frozenset(
+    [
+        "wife",
+        "husband",
+        "spouse",
+        "son",
+        "sons",
+        "daughter",
+        "daughters",
+        "dtr",
+        "brother",
+        "brothers",
+        "bro",
+        "sister",
+        "sisters",
+        "sis",
+        "mother",
+        "father",
+        "mom",
+        "dad",
+        "mum",
+        "friend",
+        "niece",
+        "nephew",
+        "grandson",
+        "granddaughter",
+        "grandmother",
+        "grandfather",
+        "grandma",
+        "grandpa",
+        "aunt",
+        "uncle",
+        "cousin",
+        "partner",
+        "fiance",
+        "fiancee",
+        "girlfriend",
+        "boyfriend",
+        "neighbor",
+        "neighbour",
+        "hcp",
+        "proxy",
+        "guardian",
+        "sibling",
+        "stepson",
+        "stepdaughter",
+        "stepmother",
+        "stepfather",
+        "caregiver",
+        "roommate",
+    ]
+)
+_VERBS = frozenset(
+    [
+        "paged",
+        "called",
+        "notified",
+        "informed",
+        "per",
+        "named",
+        "contact",
+        "contacted",
+        "d/w",
+        "c/w",
+        "covering",
+        "pt",
+        "pt.",
+        "patient",
+    ]
+)
+_VERB_PAIRS = frozenset(
+    tuple(p.split())
+    for p in (
+        "seen by",
+        "spoke with",
+        "spoke to",
+        "talked to",
+        "talked with",
+        "discussed with",
+        "met with",
+        "evaluated by",
+        "examined by",
+        "reviewed with",
+        "updated by",
+        "name is",
+        "speaking with",
+    )
+)
+_AFTER_TITLES = frozenset(["md", "m.d.", "rn", "r.n.", "np", "pa-c", "lpn", "cna", "phd", "dds", "md.", "rn."])
+# Clinical head nouns: "Parkinson's disease", "Foley catheter", "Jackson-Pratt drain".
+_CLINICAL_HEADS = frozenset(
+    [
+        "disease",
+        "syndrome",
+        "sign",
+        "signs",
+        "palsy",
+        "criteria",
+        "test",
+        "tests",
+        "drain",
+        "catheter",
+        "lymphoma",
+        "tube",
+        "tubes",
+        "procedure",
+        "maneuver",
+        "manoeuvre",
+        "score",
+        "scale",
+        "reflex",
+        "phenomenon",
+        "classification",
+        "disorder",
+        "sarcoma",
+        "tumor",
+        "tumour",
+        "fracture",
+        "operation",
+        "repair",
+        "anastomosis",
+        "bag",
+        "mask",
+        "collar",
+        "stockings",
+        "boots",
+        "ulcer",
+        "ulcers",
+    ]
+)
+
+Case = Literal["upper", "mixed"]
+
+
+@dataclass
+class _Tok:
+    start: int
+    end: int
+    word: str
+    lower: str
+    cap: bool
+    sent_start: bool
+    kind: str  # strong | weak | unknown | stop
+    named: bool  # in a first- or last-name list
+    caps: bool  # written in a line of capitals: case tells nothing
+
+
+def _english(lw: str, lex: Lexicon) -> bool:
+    """An ordinary English word, or a regular inflection of one (web2 lists only base forms)."""
+    if lw in lex.english:
+        return True
+    for suffix, repl in (
+        ("ies", "y"),
+        ("es", ""),
+        ("s", ""),
+        ("ed", ""),
+        ("ed", "e"),
+        ("ing", ""),
+        ("ing", "e"),
+        ("ly", ""),
+        ("er", ""),
+        ("ers", ""),
+    ):
+        if lw.endswith(suffix) and len(lw) - len(suffix) >= 3 and lw[: -len(suffix)] + repl in lex.english:
+            return True
+    return False
+
+
+def _classify(lw: str, word: str, lex: Lexicon, caps_note: bool) -> str:
+    if lw in lex.clinical:
+        return "stop"
+    first = lw in lex.first_names
+    last = lw in lex.last_names
+    if not caps_note and word.isupper() and len(word) <= 4:
+        return "weak" if first or last else "stop"  # abbreviations in mixed-case text
+    english = _english(lw, lex)
+    if first or last:
+        if len(lw) <= 2 or lw in lex.ambiguous_first:
+            return "weak"
+        if english:
+            # first names that web2 lists as proper nouns too ("Mary") stay names
+            return "strong" if first and lw in lex.proper and lw not in lex.common else "weak"
+        return "strong"
+    if "-" in lw:
+        parts = [p for p in lw.split("-") if p]
+        kinds = [_classify(p, p, lex, True) for p in parts]
+        if parts and "stop" not in kinds and "strong" in kinds:
+            return "strong"
+    return "stop" if english else "unknown"
+
+
+def _is_upper_note(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.7
+
+
+_KIND_CACHE: dict[tuple[str, bool], str] = {}
+
+
+def _kind(word: str, lex: Lexicon, caps: bool) -> str:
+    key = (word, caps)
+    kind = _KIND_CACHE.get(key)
+    if kind is None:
+        if len(_KIND_CACHE) > 200_000:
+            _KIND_CACHE.clear()
+        kind = _KIND_CACHE[key] = _classify(word.lower(), word, lex, caps)
+    return kind
+
+
+def _tokens(text: str, lex: Lexicon) -> list[_Tok]:
+    matches = list(_WORD.finditer(text))
+    words: list[tuple[int, int, str]] = []
+    for m in matches:
+        word, end = m.group(0), m.end()
+        if word[-1] in "'’-" and len(word) > 1:
+            word, end = word[:-1], end - 1
+        elif len(word) > 2 and word[-1] in "sS" and word[-2] in "'’":
+            word, end = word[:-2], end - 2
+        words.append((m.start(), end, word))
+    # capitals context: share of upper-case letters among the five words either side
+    total = [0]
+    upper = [0]
+    for _, _, w in words:
+        total.append(total[-1] + len(w))
+        upper.append(upper[-1] + (len(w) if w.isupper() else 0))
+    n = len(words)
+    out: list[_Tok] = []
+    for k, (start, end, word) in enumerate(words):
+        lo, hi = max(0, k - 5), min(n, k + 6)
+        letters = total[hi] - total[lo]
+        caps = letters > 0 and (upper[hi] - upper[lo]) / letters > 0.7
+        before = text[max(0, start - 3) : start].rstrip(" \t")
+        sent_start = not before or before[-1] in ".!?:\n*-•>"
+        lw = word.lower()
+        named = lw in lex.first_names or lw in lex.last_names
+        out.append(_Tok(start, end, word, lw, word[:1].isupper(), sent_start, _kind(word, lex, caps), named, caps))
+    return out
+
+
+def _candidate(tok: _Tok, after_title: bool) -> bool:
+    """Can this token be a name when context says a name follows or precedes?"""
+    caps_note = tok.caps
+    if tok.kind == "stop":
+        return after_title and (tok.cap or caps_note) and tok.named and len(tok.word) > 2
+    if tok.kind == "strong":
+        return True
+    if caps_note:
+        return (tok.kind == "weak" and after_title) or (tok.kind == "unknown" and len(tok.word) > 1)
+    return tok.cap
+
+
+def _initial(text: str, tok: _Tok) -> bool:
+    return len(tok.word) == 1 and tok.word.isupper() and text[tok.end : tok.end + 1] in (".", " ", ",")
+
+
+def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[PhiSpan]:
+    n = len(toks)
+    flagged = [False] * n
+    rule = [""] * n
+
+    def gap(i: int) -> str:
+        return text[toks[i].end : toks[i + 1].start] if i + 1 < n else ""
+
+    def mark(i: int, why: str) -> None:
+        if not flagged[i] and toks[i].lower not in _TITLES:
+            flagged[i], rule[i] = True, why
+
+    for i, tok in enumerate(toks):
+        lw = tok.lower
+        nxt = toks[i + 1] if i + 1 < n else None
+        # eponym followed by a clinical head noun ("Parkinson's disease") is never a name
+        if nxt is not None and nxt.lower in _CLINICAL_HEADS and len(gap(i)) <= 3 and tok.kind != "unknown":
+            continue
+        title_before = i > 0 and (toks[i - 1].lower in _TITLES or toks[i - 1].lower + "." in _TITLES)
+        title_before = title_before and len(gap(i - 1)) <= 3 and "\n" not in gap(i - 1)
+        if title_before and _candidate(tok, True):
+            mark(i, "title")
+            continue
+        ctx = False
+        if i > 0 and len(gap(i - 1)) <= 4 and "\n" not in gap(i - 1):
+            prev = toks[i - 1].lower
+            ctx = prev in _RELATIONS or prev in _VERBS or (i > 1 and (toks[i - 2].lower, prev) in _VERB_PAIRS)
+        if (ctx and _candidate(tok, False) and tok.kind != "unknown") or (
+            ctx and tok.kind == "unknown" and (tok.cap or tok.caps) and toks[i - 1].lower in _RELATIONS
+        ):
+            mark(i, "context")
+            continue
+        if (
+            nxt is not None
+            and nxt.lower in _AFTER_TITLES
+            and re.fullmatch(r",?\s{1,2}", gap(i))
+            and _candidate(tok, False)
+        ):
+            mark(i, "suffix")
+            continue
+        if tok.kind == "strong":
+            if tok.caps and len(tok.word) < 3:
+                continue
+            if not tok.caps and not tok.cap and (len(tok.word) < 4 or lw not in lex.first_names):
+                continue  # lower case in mixed-case text: only first names count without context
+            mark(i, "dictionary")
+        elif (
+            cfg.unknown_capitalised
+            and tok.kind == "unknown"
+            and tok.cap
+            and not tok.caps
+            and not tok.sent_start
+            and len(tok.word) > 1
+            and not tok.word.isupper()
+        ):
+            mark(i, "capitalised")
+
+    # Extend flagged names over neighbouring name-like tokens and initials (both directions).
+    changed = True
+    while changed:
+        changed = False
+        for i in range(n):
+            if not flagged[i]:
+                continue
+            for j in (i - 1, i + 1):
+                if not 0 <= j < n or flagged[j]:
+                    continue
+                g = gap(min(i, j))
+                if not re.fullmatch(r"\.?,?\s{1,2}|-", g) or "\n" in g:
+                    continue
+                tj = toks[j]
+                if _initial(text, tj) or (
+                    (tj.kind == "strong" and (tj.cap or tj.caps))
+                    or (tj.kind == "unknown" and (tj.cap or tj.caps) and not tj.sent_start)
+                    or (tj.kind == "weak" and tj.cap and not tj.caps and not tj.sent_start)
+                ):
+                    if tj.kind == "unknown" and tj.caps and len(tj.word) < 3:
+                        continue
+                    if tj.lower not in _TITLES:
+                        mark(j, "extension")
+                        changed = True
+
+    # Propagate: a name found anywhere in the note is a name everywhere in it.
+    found = {toks[i].lower for i in range(n) if flagged[i] and len(toks[i].word) > 2}
+    for i, tok in enumerate(toks):
+        if not flagged[i] and tok.lower in found and (tok.cap or tok.caps) and tok.kind != "stop":
+            mark(i, "propagated")
+
+    spans: list[PhiSpan] = []
+    i = 0
+    while i < n:
+        if flagged[i]:
+            j = i
+            while j + 1 < n and flagged[j + 1] and re.fullmatch(r"\.?,?\s{1,2}|-", gap(j)) and "\n" not in gap(j):
+                j += 1
+            end = toks[j].end
+            if len(toks[j].word) == 1 and text[end : end + 1] == ".":
+                end += 1
+            spans.append(PhiSpan(toks[i].start, end, NAME, rule[i]))
+            i = j + 1
+        else:
+            i += 1
+    return spans
+
+
+def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[PhiSpan]:
+    spans: list[PhiSpan] = []
+    i = 0
+    n = len(toks)
+    while i < n:
+        hit = 0
+        if toks[i].lower not in lex.city_first or not (toks[i].cap or toks[i].caps):
+            i += 1
+            continue
+        for size in (3, 2, 1):
+            if i + size > n:
+                continue
+            chunk = toks[i : i + size]
+            if size > 1 and any(text[a.end : b.start] not in (" ", "-") for a, b in itertools.pairwise(chunk)):
+                continue
+            if not all(t.cap for t in chunk) and not chunk[0].caps:
+                continue
+            name = text[chunk[0].start : chunk[-1].end].lower()
+            if not (name in lex.cities or (cfg.countries and name in lex.countries)):
+                continue
+            if all(t.kind == "stop" for t in chunk):
+                continue
+            if size == 1 and (len(name) < 4 or (not chunk[0].caps and chunk[0].word.isupper())):
+                continue
+            spans.append(PhiSpan(chunk[0].start, chunk[-1].end, LOCATION, "city"))
+            hit = size
+            break
+        i += hit or 1
+    # "Springfield, IL 62701": a capitalised place before a state code.
+    for m in re.finditer(
+        r"\b([A-Z][A-Za-z.'-]+(?:\s[A-Z][A-Za-z.'-]+){0,2}),?\s+([A-Z]{2})\b(\s+\d{5}(?:-\d{4})?)?", text
+    ):
+        code, zip_ = m.group(2), m.group(3)
+        if code not in lex.state_codes or (code in _CLINICAL_STATE_CODES and not zip_):
+            continue
+        if m.group(1).lower() in lex.clinical:
+            continue
+        spans.append(PhiSpan(m.start(1), m.end(1), LOCATION, "city-state"))
+        if zip_:
+            spans.append(PhiSpan(m.start(3) + len(zip_) - len(zip_.lstrip()), m.end(3), LOCATION, "zip"))
+    return spans
+
+
+_CLINICAL_STATE_CODES = frozenset(
+    [
+        "CO",
+        "CT",
+        "MD",
+        "PA",
+        "ME",
+        "OR",
+        "IN",
+        "OK",
+        "HI",
+        "DE",
+        "LA",
+        "MS",
+        "NE",
+        "SC",
+        "SD",
+        "ND",
+        "NM",
+        "MA",
+        "MN",
+        "GA",
+        "AL",
+        "VA",
+        "ID",
+    ]
+)
+
+
+def _phones(text: str) -> list[PhiSpan]:
+    spans: list[PhiSpan] = []
+    for m in _PHONE.finditer(text):
+        s = m.group(0)
+        digits = sum(c.isdigit() for c in s)
+        if not 7 <= digits <= 15:
+            continue
+        groups = re.findall(r"\d+", s.split("x")[0].split("X")[0])
+        context = bool(_PHONE_CONTEXT.search(text[max(0, m.start() - 14) : m.start()]))
+        lead = s[0] in "+(0"
+        if " " in s.strip() and not re.search(r"[-.()]", s) and not (lead or context) and len(groups) < 4:
+            continue
+        if len(groups) == 2 and not (len(groups[0]) == 3 and len(groups[1]) == 4) and not (lead or context):
+            continue
+        if re.fullmatch(r"\d{1,2}[.-]\d{1,2}[.-]\d{2,4}", s.strip()):
+            continue
+        spans.append(PhiSpan(m.start(), m.end(), PHONE, "phone"))
+    spans.extend(PhiSpan(m.start("v"), m.end("v"), PHONE, "pager") for m in _PAGER.finditer(text))
+    return spans
+
+
+def _partial_dates(text: str) -> list[PhiSpan]:
+    spans: list[PhiSpan] = []
+    for pattern in (_PARTIAL_DATE, _PARTIAL_DATE_DASH):
+        for m in pattern.finditer(text):
+            a, b = int(m.group(1)), int(m.group(2))
+            if not (1 <= a <= 12 and 1 <= b <= 31) or (a, b) in _FRACTIONS:
+                continue
+            if pattern is _PARTIAL_DATE and (
+                _NOT_DATE_BEFORE.search(text[max(0, m.start() - 12) : m.start()])
+                or _NOT_DATE_AFTER.search(text[m.end() : m.end() + 14])
+            ):
+                continue
+            v = "v" if pattern is _PARTIAL_DATE_DASH else 0
+            spans.append(PhiSpan(m.start(v), m.end(v), DATE, "date-partial"))
+    return spans
+
+
+def _valid_numeric_date(s: str) -> bool:
+    parts = [int(p) for p in re.findall(r"\d+", s)[:3]]
+    if len(parts) < 3:
+        return False
+    if parts[0] > 31:  # y-m-d
+        return 1 <= parts[1] <= 12 and 1 <= parts[2] <= 31
+    a, b = parts[0], parts[1]
+    return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)
+
+
+def _patterns(text: str) -> list[PhiSpan]:
+    spans: list[PhiSpan] = []
+    for label, rule, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            v = "v" if "v" in pattern.groupindex else 0
+            start, end = m.span(v)
+            s = m.group(v)
+            lead = len(s) - len(s.lstrip(" \t:#"))
+            start += lead
+            if start >= end:
+                continue
+            if rule == "date-numeric" and not _valid_numeric_date(s):
+                continue
+            if rule == "ipv6" and not (re.search(r"[a-f]", s, _I) or s.count(":") >= 4):
+                continue
+            if rule == "alnum-id" and sum(c.isdigit() for c in s) < 5:
+                continue
+            if rule == "date-text" and re.match(r"(?:may|mar)\b", s, _I) and not s[0].isupper():
+                continue
+            spans.append(PhiSpan(start, end, LOCATION if label == "ZIP" else label, rule))
+    return spans
+
+
+def _resolve(spans: Iterable[PhiSpan]) -> list[PhiSpan]:
+    """Merge overlapping spans; the longest wins the label."""
+    ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start), s.rule == "city"))
+    out: list[PhiSpan] = []
+    for s in ordered:
+        if out and s.start < out[-1].end:
+            last = out[-1]
+            if s.end > last.end:
+                keep = last if (last.end - last.start) >= (s.end - s.start) else s
+                out[-1] = PhiSpan(last.start, s.end, keep.label, keep.rule)
+            continue
+        out.append(s)
+    return out
+
+
+def find_phi(text: str, *, config: DeidConfig | None = None, lexicon: Lexicon | None = None) -> list[PhiSpan]:
+    """Return the PHI spans of ``text``, sorted and non-overlapping, offsets into ``text``."""
+    cfg = config or DeidConfig()
+    lex = lexicon or load_lexicon()
+    toks = _tokens(text, lex)
+    found = _patterns(text) + _phones(text) + _partial_dates(text) + _places(text, toks, lex, cfg)
+    found += _names(text, toks, lex, cfg)
+    return _resolve(found)
+
+
+# --------------------------------------------------------------------------- replacement
+def date_shift_days(key: bytes, patient_key: str, max_days: int = 365) -> int:
+    """Per-patient keyed offset in ``[-max_days, max_days]``, never 0 (HMAC-SHA256 of the patient key)."""
+    digest = hmac.new(key, patient_key.encode("utf-8"), hashlib.sha256).digest()
+    offset = int.from_bytes(digest[:4], "big") % (2 * max_days) - max_days
+    return offset if offset < 0 else offset + 1
+
+
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MONTH_FULL = [
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+]  # fmt: skip
+
+
+def _style(word: str, template: str) -> str:
+    if template.isupper():
+        return word.upper()
+    if template[:1].isupper():
+        return word.capitalize()
+    return word.lower()
+
+
+def _ordinal(day: int) -> str:
+    return "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+
+
+def shift_date_text(s: str, days: int) -> str | None:
+    """Shift a date written in one of the recognised formats by ``days``, keeping its format."""
+    m = re.fullmatch(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(.*)", s, re.S)
+    if m:
+        d = date(int(m[1]), int(m[3]), int(m[4])) + timedelta(days)
+        return f"{d.year:04d}{m[2]}{d.month:0{len(m[3])}d}{m[2]}{d.day:0{len(m[4])}d}{m[5]}"
+    m = re.fullmatch(r"(\d{1,2})([-/.])(\d{1,2})(?:\2(\d{4}|\d{2}))?(.*)", s, re.S)
+    if m:
+        year = int(m[4]) if m[4] else 2001
+        if m[4] and len(m[4]) == 2:
+            year += 2000 if year < 50 else 1900
+        month_first = m[2] != "." and int(m[1]) <= 12
+        mo, dy = (int(m[1]), int(m[3])) if month_first else (int(m[3]), int(m[1]))
+        d = date(year, mo, dy) + timedelta(days)
+        first, second = (d.month, d.day) if month_first else (d.day, d.month)
+        out = f"{first:0{len(m[1])}d}{m[2]}{second:0{len(m[3])}d}"
+        if m[4]:
+            out += m[2] + (f"{d.year:04d}" if len(m[4]) == 4 else f"{d.year % 100:02d}")
+        return out + m[5]
+    m = re.fullmatch(rf"({_MONTH})(\.?\s+)(\d{{1,2}})({_ORD})((?:,?\s+)(\d{{4}}))?(.*)", s, re.S | _I)
+    if m:
+        mo = _MONTHS.index(m[1][:3].lower()) + 1
+        year = int(m[6]) if m[6] else 2001
+        d = date(year, mo, int(m[3])) + timedelta(days)
+        name = _MONTH_FULL[d.month - 1] if len(m[1]) > 3 else _MONTHS[d.month - 1]
+        out = _style(name, m[1]) + m[2] + str(d.day) + (_ordinal(d.day) if m[4] else "")
+        if m[5]:
+            out += m[5][: len(m[5]) - 4] + str(d.year)
+        return out + m[7]
+    return None
+
+
+def _keyed(key: bytes, label: str, value: str) -> int:
+    return int.from_bytes(hmac.new(key, f"{label}\x00{value.lower()}".encode(), hashlib.sha256).digest()[:8], "big")
+
+
+_SURROGATE_FIRST = ["Alex", "Jordan", "Casey", "Morgan", "Taylor", "Jamie", "Robin", "Avery", "Riley", "Quinn"]
+_SURROGATE_LAST = ["Ashdown", "Brennick", "Calloway", "Dunmore", "Everly", "Fairholt", "Garrow", "Hadley"]
+
+
+def _surrogate(label: str, original: str, key: bytes, days: int | None) -> str:
+    h = _keyed(key, label, original)
+    if label == DATE and days is not None:
+        try:
+            shifted = shift_date_text(original, days)
+        except ValueError:
+            shifted = None
+        return shifted if shifted is not None else "[DATE]"
+    if label == NAME:
+        parts = original.split()
+        pool = _SURROGATE_LAST if len(parts) == 1 else _SURROGATE_FIRST
+        words = [pool[(h >> (4 * k)) % len(pool)] for k in range(len(parts))]
+        if len(parts) > 1:
+            words[-1] = _SURROGATE_LAST[h % len(_SURROGATE_LAST)]
+        return " ".join(_style(w, p) for w, p in zip(words, parts, strict=True))
+    if label in (PHONE, ID, SSN, AGE) or (label == LOCATION and original.strip().isdigit()):
+        digits = str(h).rjust(len(original), "7")
+        it = iter(digits)
+        out = "".join(next(it) if c.isdigit() else c for c in original)
+        return "90+" if label == AGE else out
+    if label == EMAIL:
+        return f"user{h % 100000}@example.org"
+    if label in (URL, IP):
+        return f"[{label}]"
+    return f"[{label}]"
+
+
+def deidentify(
+    text: str,
+    *,
+    mode: Literal["tag", "surrogate"] = "tag",
+    key: bytes | None = None,
+    patient_key: str | None = None,
+    spans: list[PhiSpan] | None = None,
+    config: DeidConfig | None = None,
+) -> DeidResult:
+    """Replace PHI with ``[LABEL]`` tags, or with format-keeping surrogates.
+
+    Surrogates need ``key`` (a secret); with ``patient_key`` too, dates are shifted by that
+    patient's keyed offset so that intervals between them survive.
+    """
+    found = find_phi(text, config=config) if spans is None else spans
+    if mode == "surrogate" and not key:
+        raise ValueError("surrogate mode needs a secret key (bytes) for keyed surrogates")
+    days = date_shift_days(key, patient_key) if key and patient_key else None
+    pieces: list[str] = []
+    pos = 0
+    for s in found:
+        pieces.append(text[pos : s.start])
+        original = text[s.start : s.end]
+        pieces.append(f"[{s.label}]" if mode == "tag" or key is None else _surrogate(s.label, original, key, days))
+        pos = s.end
+    pieces.append(text[pos:])
+    return DeidResult("".join(pieces), found)

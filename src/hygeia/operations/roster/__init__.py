@@ -1,0 +1,24 @@
+"""Staff rostering: Curtois & Qu benchmark (parse, solve with CP-SAT + LNS, evaluate) and INRC-II costs."""
+
+from hygeia.operations.roster.curtois import (
+    CurtoisInstance,
+    RosterEvaluation,
+    RosterFormatError,
+    evaluate_curtois,
+    format_roster,
+    parse_curtois,
+    parse_roster,
+)
+from hygeia.operations.roster.solve import build_model, solve_curtois
+
+__all__ = [
+    "CurtoisInstance",
+    "RosterEvaluation",
+    "RosterFormatError",
+    "build_model",
+    "evaluate_curtois",
+    "format_roster",
+    "parse_curtois",
+    "parse_roster",
+    "solve_curtois",
+]

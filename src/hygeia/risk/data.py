@@ -1,0 +1,160 @@
+"""Training tables for the risk tasks, built from the reference data sets, with a feature cache.
+
+Each builder returns a :class:`Dataset`: features (one row per index event), label, groups for the
+subgroup audit and the id of each row. PhysioNet 2012 stays go through the FHIR conversion and a
+:class:`PatientRecord`, so training uses exactly the feature code that scores a live patient.
+Converting thousands of stays takes minutes, so the table is cached as Parquet under
+``<data_dir>/cache/risk/`` keyed by a hash of the input files and of the feature code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hygeia.records.physionet2012 import stay_bundle
+from hygeia.records.record import PatientRecord
+from hygeia.risk import features as features_mod
+from hygeia.risk import history as history_mod
+
+
+class DataError(ValueError):
+    """Input data that cannot be used: names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """X (features), y (0/1), groups (audit attributes), ids (row ids), split_groups (patient ids)."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    groups: pd.DataFrame
+    ids: pd.Series
+    split_groups: pd.Series
+    source: str
+
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+    @property
+    def events(self) -> int:
+        return int(self.y.sum())
+
+    def subset(self, mask: np.ndarray) -> Dataset:
+        return Dataset(self.X[mask].reset_index(drop=True), self.y[mask],
+                       self.groups[mask].reset_index(drop=True), self.ids[mask].reset_index(drop=True),
+                       self.split_groups[mask].reset_index(drop=True), self.source)
+
+
+def age_band(age: float) -> str:
+    if age != age:
+        return "unknown"
+    for hi, label in ((45, "<45"), (65, "45-64"), (80, "65-79")):
+        if age < hi:
+            return label
+    return "80+"
+
+
+def _hash_files(paths: Iterable[Path], extra: str) -> str:
+    h = hashlib.sha256(extra.encode())
+    for p in sorted(paths):
+        st = p.stat()
+        h.update(f"{p.name}:{st.st_size}:{int(st.st_mtime)}".encode())
+    return h.hexdigest()[:16]
+
+
+def feature_code_version() -> str:
+    """A hash of the feature code: the cache is invalid when it changes."""
+    src = inspect.getsource(features_mod)
+    return hashlib.sha256(src.encode()).hexdigest()[:12]
+
+
+def read_outcomes(path: Path) -> pd.DataFrame:
+    """``Outcomes-a.txt``: RecordID and In-hospital_death (plus SAPS-I, SOFA)."""
+    try:
+        df = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read outcomes file: {exc}") from None
+    need = {"RecordID", "In-hospital_death"}
+    if not need <= set(df.columns):
+        raise DataError(f"{path}: missing column(s) {sorted(need - set(df.columns))}; expected the "
+                        "PhysioNet 2012 Outcomes file (RecordID,...,In-hospital_death)")
+    bad = ~df["In-hospital_death"].isin([0, 1])
+    if bad.any():
+        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise DataError(f"{path}, line {line}, field In-hospital_death: expected 0 or 1")
+    return df.set_index(df["RecordID"].astype(int).astype(str))
+
+
+def _stay_row(path: Path) -> dict[str, float | str]:
+    record = PatientRecord.from_resources([stay_bundle(path)])
+    row: dict[str, float | str] = dict(features_mod.record_features(record))
+    row["_id"] = record.demographics().identifiers[0] if record.demographics().identifiers else path.stem
+    row["_sex"] = record.demographics().gender or "unknown"
+    return row
+
+
+def physionet2012_features(directory: Path, cache_dir: Path | None = None, limit: int | None = None,
+                           n_jobs: int = 1, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """The feature table of every stay in ``directory`` (cached); index: RecordID."""
+    if not directory.is_dir():
+        raise DataError(f"{directory}: not a directory of PhysioNet 2012 stay files (set-a/<RecordID>.txt)")
+    files = sorted(p for p in directory.glob("*.txt") if p.is_file())[:limit]
+    if not files:
+        raise DataError(f"{directory}: no *.txt stay files found")
+    key = _hash_files(files, feature_code_version())
+    cache = cache_dir / f"physionet2012-{key}.parquet" if cache_dir else None
+    if cache is not None and cache.exists():
+        return pd.read_parquet(cache)
+    rows: list[dict[str, float | str]] = []
+    chunk = 100
+    for start in range(0, len(files), chunk):
+        batch = files[start:start + chunk]
+        if n_jobs > 1:
+            from joblib import Parallel, delayed
+
+            rows += Parallel(n_jobs=n_jobs)(delayed(_stay_row)(p) for p in batch)
+        else:
+            rows += [_stay_row(p) for p in batch]
+        if progress:
+            progress(min(start + chunk, len(files)), len(files))
+    table = pd.DataFrame(rows).set_index("_id")
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        table.to_parquet(cache)
+    return table
+
+
+def physionet2012_dataset(table: pd.DataFrame, outcomes: pd.DataFrame, source: str = "") -> Dataset:
+    """Join the feature table with the outcomes; stays without an outcome are an error."""
+    missing = [i for i in table.index if i not in outcomes.index]
+    if missing:
+        raise DataError(f"{len(missing)} stay(s) have no row in the outcomes file (first: RecordID {missing[0]})")
+    y = outcomes.loc[table.index, "In-hospital_death"].to_numpy(dtype=int)
+    X = table.drop(columns=[c for c in table.columns if c.startswith("_")]).reset_index(drop=True)
+    groups = pd.DataFrame({"sex": table["_sex"].to_numpy(),
+                           "age_band": [age_band(a) for a in table["age"].to_numpy(dtype=float)]})
+    ids = pd.Series(table.index.to_numpy(), name="id")
+    return Dataset(X.astype(float), y, groups, ids, ids.copy(), source)
+
+
+def diabetes130_dataset(path: Path) -> Dataset:
+    """Diabetes-130 encounters with prior-visit history per patient (see :mod:`hygeia.risk.history`)."""
+    try:
+        raw = pd.read_csv(path, na_values=["?"], low_memory=False, dtype={"diag_1": str, "diag_2": str, "diag_3": str})
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read the Diabetes-130 CSV: {exc}") from None
+    X, y, groups = history_mod.diabetes_features(raw, str(path))
+    return Dataset(X, y, groups, raw["encounter_id"].astype(str).rename("id"),
+                   raw["patient_nbr"].astype(str).rename("patient"), str(path))
+
+
+__all__ = ["DataError", "Dataset", "age_band", "diabetes130_dataset", "feature_code_version",
+           "physionet2012_dataset", "physionet2012_features", "read_outcomes"]
