@@ -39,7 +39,7 @@ def test_synthetic_pii_sentences_beat_presidio(reference: Callable[..., Path]) -
     rows = {}
     for profile, config in (
         ("clinical (default)", DeidConfig()),
-        ("general (--general)", DeidConfig(unknown_capitalised=True, countries=True)),
+        ("general (--general)", DeidConfig(countries=True, drug_context=False)),
     ):
         rows[profile] = evaluate(path, config)
     print(f"\n{'profile':22} {'match':8} {'recall':>7} {'prec.':>7} {'F2':>7}")
@@ -56,4 +56,5 @@ def test_synthetic_pii_sentences_beat_presidio(reference: Callable[..., Path]) -
     assert general.f(2) > PRESIDIO["f2"]
     assert general.precision > PRESIDIO["precision"]
     clinical, _ = rows["clinical (default)"]
-    assert clinical.precision > 0.9  # the clinical profile trades recall on foreign words for precision
+    assert clinical.precision > 0.9
+    assert clinical.recall > PRESIDIO["recall"]

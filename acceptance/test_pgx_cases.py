@@ -103,3 +103,47 @@ def test_warfarin_vectors(reference: Callable[..., Path]) -> None:
         by_years = float(r["pgx_weekly_mg(age=years/10)"])
         assert round(iwpc_pharmacogenetic(x, False), 2) == pytest.approx(by_years, abs=0.01)
         assert round(iwpc_clinical(x), 2) == pytest.approx(float(r["clinical_weekly_mg(age=floor decade)"]), abs=0.01)
+
+
+def _order(drug: str) -> dict[str, object]:
+    return {"resourceType": "MedicationRequest", "id": "mr1", "status": "draft", "intent": "order",
+            "medicationCodeableConcept": {"text": drug},
+            "dosageInstruction": [{"doseAndRate": [{"doseQuantity": {"value": 100, "unit": "mg"}}]}]}
+
+
+@pytest.mark.parametrize(
+    ("drug", "genes", "expect"),
+    [
+        ("clopidogrel", {"CYP2C19": ("*2/*2", "Poor Metabolizer", None)}, "replace:prasugrel"),
+        ("fluorouracil", {"DPYD": ("c.1905+1G>A (*2A)/Reference", None, "1.0")}, "update:50"),
+        ("capecitabine", {"DPYD": ("c.1905+1G>A (*2A)/c.1905+1G>A (*2A)", None, "0.0")}, "delete"),
+        ("azathioprine", {"TPMT": ("*1/*3A", "Intermediate Metabolizer", None),
+                          "NUDT15": ("*1/*1", "Normal Metabolizer", None)}, "range:30-80"),
+        ("tacrolimus", {"CYP3A5": ("*1/*1", "Normal Metabolizer", None)}, "range:150-200"),
+        ("voriconazole", {"CYP2C19": ("*17/*17", "Ultrarapid Metabolizer", None)}, "replace:isavuconazole"),
+        ("ondansetron", {"CYP2D6": ("*1/*1x3", "Ultrarapid Metabolizer", "3.0")}, "replace:granisetron"),
+    ],
+)
+def test_assess_order_one_finding_with_text_derived_suggestion(
+        kb: KnowledgeBase, drug: str, genes: dict[str, tuple[str, str | None, str | None]], expect: str) -> None:
+    from hygeia.pgx.cds import SimpleRecord, assess_order
+    from hygeia.pgx.phenotype import GenePhenotype
+
+    phenotypes = {g: GenePhenotype(g, d, p, a, lookup_key=p or a) for g, (d, p, a) in genes.items()}
+    findings = assess_order(SimpleRecord("p1", phenotypes), _order(drug), kb)
+    assert len(findings) == 1, [f.summary for f in findings]
+    first = findings[0].suggestions[0]
+    kind, _, arg = expect.partition(":")
+    action = first.actions[-1]
+    if kind == "replace":
+        assert action["type"] == "create" and action["resource"]["medicationCodeableConcept"]["text"] == arg
+    elif kind == "delete":
+        assert [a["type"] for a in first.actions] == ["delete"]
+    else:
+        assert action["type"] == "update"
+        rate = action["resource"]["dosageInstruction"][0]["doseAndRate"][0]
+        if kind == "update":
+            assert rate["doseQuantity"]["value"] == float(arg)
+        else:
+            low, high = (float(x) for x in arg.split("-"))
+            assert (rate["doseRange"]["low"]["value"], rate["doseRange"]["high"]["value"]) == (low, high)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hygeia.records import IngestError, PatientRecord, Store, ingest_paths
+from hygeia.records.ingest import bundle_resources
 
 
 def test_all_synthea_bundles_ingest_with_zero_rejects(store: Store, reference: Callable[..., Path]) -> None:
@@ -68,3 +69,25 @@ def test_malformed_synthea_bundle_is_rejected_and_store_unchanged(
     if damage != "truncate":
         assert f"entry {index}" in message
     assert sqlite_store.counts() == before
+
+
+def test_ndjson_with_line_5000_broken_is_rejected_whole(sqlite_store: Store, reference: Callable[..., Path],
+                                                        tmp_path: Path) -> None:
+    """Synthea resources written as Bulk Data NDJSON; line 5,000 cut short rejects the file."""
+    lines: list[str] = []
+    for source in sorted(reference("clinical", "synthea", "r4-sample").glob("*.json")):
+        bundle = json.loads(source.read_text())
+        for res in bundle_resources(bundle, str(source)):
+            lines.append(json.dumps(res))
+        if len(lines) > 6000:
+            break
+    path = tmp_path / "export.ndjson"
+    broken = [*lines[:4999], lines[4999][: len(lines[4999]) // 2], *lines[5000:]]
+    path.write_text("\n".join(broken) + "\n")
+    with pytest.raises(IngestError, match=r"export\.ndjson: line 5000: invalid JSON"):
+        ingest_paths(sqlite_store, [path])
+    assert sqlite_store.counts() == {}
+    path.write_text("\n".join(lines) + "\n")
+    ingest_paths(sqlite_store, [path])
+    unique = {(r["resourceType"], r["id"]) for r in map(json.loads, lines)}  # shared Organizations recur
+    assert sum(sqlite_store.counts().values()) == len(unique)

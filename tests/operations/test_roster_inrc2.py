@@ -50,8 +50,11 @@ def test_evaluate_tiny() -> None:
     assert costs["total_assignments"] == 20  # 3 < 4
     assert costs["working_weekends"] == 30  # 1 > 0
     assert costs["complete_weekends"] == 0  # works both days
-    # Mon single work day (min 2): 1; Night stretch of 1 (min 2) on Sat: 1; Sun Early at the end: exempt
-    assert costs["consecutive"] == 2 * 15
+    # working days: Mon alone (min 2): 1 day at 30; Sat-Sun stretch of 2 is at the end: exempt
+    assert costs["consecutive_work"] == 30
+    # same shift: Mon Early (min 1) fine; Sat Night alone (min 2): 1 at 15; Sun Early at the end: exempt
+    assert costs["consecutive_shift"] == 15
+    assert result.official()["Consecutive constraints"] == 45
     # off Tue–Fri: 4 days > max 3: 1
     assert costs["days_off"] == 30
     assert result.total == sum(costs.values())
@@ -76,3 +79,34 @@ def test_malformed(text: str, old: str, new: str, message: str) -> None:
               WEEK: lambda t: parse_week(t, sc), HISTORY: lambda t: parse_history(t, sc)}[text]
     with pytest.raises(RosterFormatError, match=message):
         parser(bad)
+
+
+BORDER_SCENARIO = SCENARIO.replace("NURSES = 1\nAnn Full 1 Nurse\n", "NURSES = 2\nAnn Full 1 Nurse\nBob Full 1 Nurse\n")
+BORDER_HISTORY = "HISTORY\n0 tiny\nNURSE_HISTORY\nAnn 0 0 Night 3 6 0\nBob 0 0 Early 1 1 0\n"
+BORDER_WEEK = WEEK.replace("(1,1) (0,1)", "(0,0) (0,0)").replace("SHIFT_OFF_REQUESTS = 1\nAnn Any Sat",
+                                                               "SHIFT_OFF_REQUESTS = 0")
+BORDER_SOLUTION = """SOLUTION
+0 tiny
+ASSIGNMENTS = 5
+Ann Mon Night Nurse
+Ann Sun Early Nurse
+Bob Wed Early Nurse
+Bob Thu Early Nurse
+Bob Fri Early Nurse
+"""
+
+
+def test_border_rules_with_history() -> None:
+    sc = parse_scenario(BORDER_SCENARIO)
+    result = evaluate_inrc2(sc, parse_history(BORDER_HISTORY, sc), [parse_week(BORDER_WEEK, sc)],
+                            [parse_solution(BORDER_SOLUTION, sc)])
+    costs = result.costs
+    # Ann: 6 worked days in the history + Monday = 7 > max 4, but only Monday is charged (30);
+    # Bob: the history's 1-day working stretch ends before Monday, short of min 2 (30)
+    assert costs["consecutive_work"] == 60
+    # Ann's Monday Night continues 3 history Nights: 4 <= max 4; Bob's Early stretches are within (1,3)
+    assert costs["consecutive_shift"] == 0
+    # Ann off Tuesday-Saturday: 5 > max 3 (2 days, 60); Sunday's 1-day stretch ends the horizon: no minimum
+    assert costs["days_off"] == 60
+    assert result.official()["Consecutive constraints"] == 60
+    assert sum(result.hard.values()) == 0

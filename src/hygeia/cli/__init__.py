@@ -54,6 +54,9 @@ def _register() -> None:
     from hygeia.cli import synth
 
     synth.register(app)
+    from hygeia.cli import imaging
+
+    imaging.register(app)
     from hygeia.cli import risk
 
     risk.register(app)

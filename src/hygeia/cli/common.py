@@ -12,7 +12,7 @@ from hygeia.config import Settings, get_settings
 from hygeia.records.store import Store
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # errors stay on one line: greppable
 
 
 def fail(message: str, hint: str = "", code: int = 1) -> NoReturn:

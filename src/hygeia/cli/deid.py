@@ -42,7 +42,9 @@ def text_command(
         "HYGEIA_DEID_KEY", help="Environment variable holding the secret key for surrogate mode (keyed HMAC)."
     ),
     general: bool = typer.Option(
-        False, "--general", help="General-text profile: also mark unknown capitalised words and countries."
+        False,
+        "--general",
+        help="General-text profile: also mark countries, and unknown capitalised words even in drug context.",
     ),
 ) -> None:
     """De-identify clinical notes: names, dates, ages over 89, places, contacts and ID numbers.
@@ -64,7 +66,7 @@ def text_command(
             typer.echo(f"error: surrogate mode needs a secret of 16+ characters in ${key_env}", err=True)
             raise typer.Exit(2)
         key = secret.encode()
-    config = DeidConfig(unknown_capitalised=general, countries=general)
+    config = DeidConfig(countries=general, drug_context=not general)
     lines = input.read_bytes().splitlines()
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".deid-", suffix=".jsonl", dir=output.parent)

@@ -196,5 +196,41 @@ def report_cmd(
 sub.command("recommend", help="Alias of `report`.")(report_cmd)
 
 
+@sub.command("call-patient")
+def call_patient_cmd(
+    patient_id: str = typer.Argument(..., help="Patient id in the configured store (ingest the patient first)."),
+    vcf: Path = typer.Argument(..., help="The patient's VCF (plain or bgzip), GRCh38."),
+    sample: str = typer.Option(None, "--sample", help="Which sample of a multi-sample VCF is this patient."),
+    outside_calls: Path = typer.Option(None, "--outside-calls", help="PharmCAT outside-call TSV (e.g. CYP2D6)."),
+    kb_dir: Path = _KB_OPT,
+) -> None:
+    """Genotype a patient: store genotype/phenotype Observations (HL7 Genomics Reporting IG) in the configured
+    store, all or nothing, and list the actionable drug–gene findings."""
+    from hygeia.cli.common import fail, open_store
+    from hygeia.pgx.patient import PatientCallError, call_patient
+    from hygeia.pgx.pipeline import OutsideCallError, read_outside_calls
+    from hygeia.pgx.vcf import VcfError
+    from hygeia.records.store import StoreError
+
+    if not vcf.exists():
+        fail(f"{vcf}: file not found", "give the path of the patient's VCF")
+    kb = _load(kb_dir)
+    try:
+        outside = read_outside_calls(outside_calls) if outside_calls else None
+        store = open_store()
+        findings = call_patient(store, patient_id, vcf, kb, sample=sample, outside=outside)
+    except (VcfError, OutsideCallError) as exc:
+        fail(str(exc), "fix the file and run again; nothing was written")
+    except PatientCallError as exc:
+        fail(str(exc), "use --sample NAME for a multi-sample VCF; `hygeia ingest` loads patients")
+    except StoreError as exc:
+        fail(f"cannot write to the store: {exc}", "check `database_url` (HYGEIA_DATABASE_URL); nothing was written")
+    typer.echo(f"Patient/{patient_id}: genotype and phenotype Observations written. {DECISION_SUPPORT_NOTICE}")
+    if not findings:
+        typer.echo("No actionable drug–gene pairs.")
+    for f in findings:
+        typer.echo(f"[{f.indicator.value}] {f.summary}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(sub, name="pgx")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -134,29 +135,60 @@ def users_list() -> None:
     console.print(table)
 
 
+@users_app.command("add-client")
+def users_add_client(
+    client_id: str = typer.Argument(..., help="Backend client id, or a CDS client's JWT iss."),
+    kind: str = typer.Option(..., "--kind", help="'backend' (SMART backend services) or 'cds' (a CDS Hooks client)."),
+    role: str = typer.Option(..., "--role", help=f"The role it acts in: {', '.join(r.value for r in Role)}."),
+    scope: str = typer.Option("", help="Backend clients: the system/ scopes it may be granted, e.g. 'system/*.rs'."),
+    jwks_file: Path = typer.Option(None, "--jwks-file", help="Its public keys (a JWKS JSON file)."),
+    jwks_url: str = typer.Option(None, "--jwks-url", help="Or the https URL where it publishes its JWKS."),
+) -> None:
+    """Register a machine client with its public keys (private_key_jwt; RS384/ES384)."""
+    import json
+
+    from hygeia.governance.smart import register_client
+
+    jwks = None
+    if jwks_file is not None:
+        try:
+            jwks = json.loads(jwks_file.read_text())
+        except (OSError, ValueError) as exc:
+            fail(f"{jwks_file}: cannot read a JWKS ({exc})", hint="give a JSON file like {\"keys\": [...]}")
+    try:
+        register_client(open_store(), client_id, kind=kind, role=role, scope=scope, jwks=jwks, jwks_url=jwks_url)
+    except AccessError as exc:
+        fail(str(exc))
+    console.print(f"client {client_id} registered ({kind}, role {role})")
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain: detects edited, deleted or reordered entries."""
-    status = audit_mod.verify(open_store())
+def audit_verify(
+    head: str = typer.Option(None, "--head", help="A head hash printed by an earlier run: also detects truncation."),
+) -> None:
+    """Check the hash chain: detects edited, deleted or reordered entries (and truncation with --head)."""
+    status = audit_mod.verify(open_store(), expected_head=head)
     if status.ok:
-        console.print(f"[green]audit chain intact[/]: {status.entries} entries")
+        console.print(f"[green]audit chain intact[/]: {status.entries} entries; head {status.head}")
     else:
-        fail(f"audit chain broken at entry {status.first_bad_seq}: {status.reason}", code=3)
+        where = f"at entry {status.first_bad_seq}" if status.first_bad_seq is not None else "at the end"
+        fail(f"audit chain broken {where}: {status.reason}",
+             hint="restore the audit_log table from a backup and investigate who changed it", code=3)
 
 
 @audit_app.command("query")
 def audit_query(
     patient: str = typer.Option(None, help="Who looked at this patient?"),
     user: str = typer.Option(None, help="What did this user look at?"),
-    limit: int = typer.Option(100),
+    limit: int = typer.Option(100, help="At most this many entries."),
 ) -> None:
-    """Search the audit trail, newest first."""
+    """Search the audit trail, newest first ("who looked at this patient?")."""
     table = Table()
-    for col in ("time", "user", "role", "action", "patient", "resource", "outcome"):
+    for col in ("time", "user", "role", "action", "patient", "resource", "purpose", "outcome"):
         table.add_column(col)
     for e in audit_mod.query(open_store(), patient_id=patient, username=user, limit=limit):
         table.add_row(f"{e.time:%Y-%m-%d %H:%M:%S}", e.username, e.role or "", e.action, e.patient_id or "",
-                      e.resource or "", e.outcome)
+                      e.resource or "", e.purpose or "", e.outcome)
     console.print(table)
 
 

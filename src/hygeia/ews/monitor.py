@@ -179,6 +179,19 @@ def _reading_from_row(code: str, system: str, value_num: float | None, value_str
     return param, codes.to_canonical(value_num, unit, vital.unit)
 
 
+def _reading_of(obs: dict[str, Any]) -> tuple[str, float | str | bool] | None:
+    """(parameter, value) of an Observation made by :func:`reading_observation` (no component walk)."""
+    coding = obs["code"]["coding"][0]
+    qty = obs.get("valueQuantity")
+    if qty is not None:
+        return _reading_from_row(coding["code"], coding["system"], qty["value"], None, qty.get("code"))
+    if "valueBoolean" in obs:
+        return _reading_from_row(coding["code"], coding["system"], None, "true" if obs["valueBoolean"] else "false",
+                                 None)
+    cc = obs["valueCodeableConcept"]["coding"][0]["code"]
+    return _reading_from_row(coding["code"], coding["system"], None, cc, None)
+
+
 def readings_from_observations(
     observations: Iterable[dict[str, Any]],
 ) -> list[tuple[datetime | None, dict[str, Reading]]]:
@@ -357,6 +370,17 @@ class BatchOutcome:
 AlertHook = Callable[[dict[str, Any]], None]
 
 
+@dataclass
+class _Pending:
+    """Rows one batch's scoring produced, written together by :meth:`Monitor._flush`."""
+
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    levels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    superseded: list[tuple[str, str]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
 class Monitor:
     """Warm monitoring state over a store: per-patient NEWS2 state, the alert engine and the device gate.
 
@@ -384,23 +408,28 @@ class Monitor:
         self._counted: Counter[str] = Counter()
 
     # -- state --------------------------------------------------------------------------------------
-    def _state(self, conn: Connection, patient_id: str, now: datetime) -> PatientState:
-        state = self.states.get(patient_id)
-        if state is None:
-            state = PatientState(patient_id, staleness=self.staleness)
-            from hygeia.records.schema import observation_index as oi
+    def _warm(self, conn: Connection, patient_ids: Sequence[str], now: datetime) -> None:
+        """Load the latest values within the staleness window of patients not yet held (one query per 500)."""
+        from hygeia.records.schema import observation_index as oi
 
-            rows = conn.execute(select(oi.c.resource_id, oi.c.code, oi.c.system, oi.c.value_num, oi.c.value_str,
-                                       oi.c.unit, oi.c.effective).where(and_(
-                oi.c.patient_id == patient_id, oi.c.code.in_(_STATE_CODES),
+        todo = [p for p in dict.fromkeys(patient_ids) if p not in self.states]
+        for pid in todo:
+            self.states[pid] = PatientState(pid, staleness=self.staleness)
+        for start in range(0, len(todo), 500):
+            rows = conn.execute(select(oi.c.patient_id, oi.c.resource_id, oi.c.code, oi.c.system, oi.c.value_num,
+                                       oi.c.value_str, oi.c.unit, oi.c.effective).where(and_(
+                oi.c.patient_id.in_(todo[start : start + 500]), oi.c.code.in_(_STATE_CODES),
                 oi.c.effective >= now - self.staleness)).order_by(oi.c.effective))
             for r in rows:
                 found = _reading_from_row(r.code, r.system, r.value_num, r.value_str, r.unit)
                 if found is not None:
                     when = _aware(r.effective)
-                    state.latest[found[0]] = Reading(found[1], when, f"Observation/{r.resource_id}")
-            self.states[patient_id] = state
-        return state
+                    self.states[r.patient_id].latest[found[0]] = Reading(found[1], when, f"Observation/{r.resource_id}")
+
+    def _state(self, conn: Connection, patient_id: str, now: datetime) -> PatientState:
+        if patient_id not in self.states:
+            self._warm(conn, [patient_id], now)
+        return self.states[patient_id]
 
     def refresh_registry(self) -> None:
         with self.store.engine.connect() as conn:
@@ -409,49 +438,66 @@ class Monitor:
 
     # -- scoring ------------------------------------------------------------------------------------
     def _score(self, conn: Connection, patient_id: str, updates: Sequence[Mapping[str, Reading]],
-               now: datetime) -> Outcome:
+               now: datetime, pending: _Pending) -> Outcome:
         state = self._state(conn, patient_id, now)
         result: News2Result | None = None
         trend: Trend | None = None
         raised: list[Alert] = []
-        resources: list[dict[str, Any]] = []
         for readings in updates:
             if not readings:
                 continue
             result, trend = state.update(readings, now)
-            summary = f"NEWS2 {result.total}: {result.risk} clinical risk — {result.response.text()}"
-            for alert in self.engine.on_score(patient_id, result.level, result.total, now):
-                self._summaries[alert.id] = summary
-                raised.append(alert)
+            new = self.engine.on_score(patient_id, result.level, result.total, now)
+            if new:
+                summary = f"NEWS2 {result.total}: {result.risk} clinical risk — {result.response.text()}"
+                for alert in new:
+                    self._summaries[alert.id] = summary
+                    raised.append(alert)
             was = self.trending.get(patient_id, False)
             self.trending[patient_id] = trend is not None
             if trend is not None and not was:
-                resources.append(to_fhir(trend_finding(patient_id, trend, any_red_3=result.any_red_3)))
+                pending.resources.append(to_fhir(trend_finding(patient_id, trend, any_red_3=result.any_red_3)))
         if result is None:
             return Outcome(patient_id, None, None, [], None)
         latest = max((r.time for r in state.latest.values() if r.time), default=now)
         news2_id = "news2-" + hashlib.sha256(f"{patient_id}|{_utc(latest).isoformat()}".encode()).hexdigest()[:40]
-        resources.append(news2_observation(patient_id, result, news2_id))
-        self.store.write(resources, conn)
-        conn.execute(delete(ews_patient_levels).where(ews_patient_levels.c.patient_id == patient_id))
-        conn.execute(insert(ews_patient_levels).values(patient_id=patient_id, level=int(result.level),
-                                                       total=result.total, scored_at=now))
+        pending.resources.append(news2_observation(patient_id, result, news2_id))
+        pending.levels[patient_id] = {"patient_id": patient_id, "level": int(result.level), "total": result.total,
+                                      "scored_at": now}
         out: list[dict[str, Any]] = []
         ward = self.wards.get(patient_id)
         for alert in raised:
-            superseded = [a for a in self.engine.alerts.values() if a.superseded_by == alert.id]
-            for old in superseded:
-                conn.execute(update(ews_alerts).where(ews_alerts.c.id == old.id).values(
-                    status="superseded", superseded_by=alert.id))
-                conn.execute(insert(ews_alert_events).values(
-                    alert_id=old.id, patient_id=patient_id, ward=ward, time=now, event="superseded",
-                    detail=alert_json(old, ward=ward, summary=self._summaries.get(old.id, ""), status="superseded")))
+            for old in [a for a in self.engine.alerts.values() if a.superseded_by == alert.id]:
+                pending.superseded.append((old.id, alert.id))
+                pending.events.append({"alert_id": old.id, "patient_id": patient_id, "ward": ward, "time": now,
+                                       "event": "superseded", "detail": alert_json(
+                                           old, ward=ward, summary=self._summaries.get(old.id, ""),
+                                           status="superseded")})
             doc = alert_json(alert, ward=ward, summary=self._summaries[alert.id], status="open")
-            conn.execute(insert(ews_alerts).values(**_alert_row(alert, ward, self._summaries[alert.id])))
-            conn.execute(insert(ews_alert_events).values(alert_id=alert.id, patient_id=patient_id, ward=ward,
-                                                         time=now, event="raised", detail=doc))
+            pending.alerts.append(_alert_row(alert, ward, self._summaries[alert.id]))
+            pending.events.append({"alert_id": alert.id, "patient_id": patient_id, "ward": ward, "time": now,
+                                   "event": "raised", "detail": doc})
             out.append(doc)
         return Outcome(patient_id, result, trend, out, news2_id)
+
+    def _flush(self, conn: Connection, pending: _Pending) -> None:
+        """Write what the scoring of a batch produced, in bulk (a few statements per batch, not per patient)."""
+        if pending.resources:
+            self.store.write(pending.resources, conn)
+        if pending.levels:
+            ids = list(pending.levels)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                conn.execute(delete(ews_patient_levels).where(ews_patient_levels.c.patient_id.in_(chunk)))
+            conn.execute(insert(ews_patient_levels), list(pending.levels.values()))
+        if pending.alerts:
+            conn.execute(insert(ews_alerts), pending.alerts)
+        # superseded after the inserts: an alert raised and superseded in the same batch exists by now
+        for old_id, new_id in pending.superseded:
+            conn.execute(update(ews_alerts).where(ews_alerts.c.id == old_id).values(
+                status="superseded", superseded_by=new_id))
+        if pending.events:
+            conn.execute(insert(ews_alert_events), pending.events)
 
     def _deliver(self, alerts: Iterable[dict[str, Any]]) -> None:
         for doc in alerts:
@@ -474,7 +520,10 @@ class Monitor:
         if observations:
             self.store.write(observations, conn)
         updates = [r for _, r in readings_from_observations(observations)]
-        return self._score(conn, patient_id, updates, now)
+        pending = _Pending()
+        outcome = self._score(conn, patient_id, updates, now, pending)
+        self._flush(conn, pending)
+        return outcome
 
     def handle(self, messages: Sequence[tuple[str, bytes]], now: datetime | None = None) -> BatchOutcome:
         """Verify, store and score a batch of MQTT messages in one transaction (then call the hooks).
@@ -500,8 +549,11 @@ class Monitor:
             if all_obs:
                 self.store.write(all_obs, conn)
             batch.readings = len(all_obs)
+            pending = _Pending()
+            self._warm(conn, list(per_patient), now)
             for pid, items in per_patient.items():
-                batch.outcomes.append(self._score(conn, pid, [r for _, r in items], now))
+                batch.outcomes.append(self._score(conn, pid, [r for _, r in items], now, pending))
+            self._flush(conn, pending)
             deltas = self.gate.counts - self._counted
             add_counts(conn, {**deltas, **{f"invalid-reading:{k}": v for k, v in invalid.items()},
                               "readings-stored": batch.readings})
@@ -520,8 +572,9 @@ class Monitor:
                 invalid[r.parameter[:40]] += 1
                 continue
             obs.append(o)
-            for _, rs in readings_from_observations([o]):
-                readings.update(rs)
+            found = _reading_of(o)
+            if found is not None:
+                readings[found[0]] = Reading(found[1], msg.device_time, f"Observation/{o['id']}")
         return obs, readings
 
     def tick(self, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -576,3 +629,41 @@ def parse_time(text: str, field_name: str) -> datetime:
 
 __all__ = ["Monitor", "Outcome", "acknowledge_alert", "bind_device", "effective_time", "load_registry",
            "parse_time", "process_observations", "read_counters", "reading_observation", "register_device"]
+
+
+def open_alerts(store: Store, *, ward: str | None = None, patient_id: str | None = None) -> list[dict[str, Any]]:
+    """Open alerts, most urgent first (level, then oldest), optionally for one ward or patient."""
+    query = select(ews_alerts).where(ews_alerts.c.status == "open")
+    if ward is not None:
+        query = query.where(ews_alerts.c.ward == ward)
+    if patient_id is not None:
+        query = query.where(ews_alerts.c.patient_id == patient_id)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.order_by(ews_alerts.c.level.desc(), ews_alerts.c.raised, ews_alerts.c.id)).all()
+    return [row_json(r) for r in rows]
+
+
+def get_alert(store: Store, alert_id: str) -> dict[str, Any] | None:
+    with store.engine.connect() as conn:
+        row = conn.execute(select(ews_alerts).where(ews_alerts.c.id == alert_id)).first()
+    return row_json(row) if row is not None else None
+
+
+def last_event_seq(store: Store) -> int:
+    from sqlalchemy import func
+
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(ews_alert_events.c.seq), 0))).scalar_one())
+
+
+def alert_events(store: Store, after: int, *, ward: str | None = None, patient_id: str | None = None,
+                 limit: int = 500) -> list[tuple[int, str, dict[str, Any]]]:
+    """Alert events after sequence number ``after``: (seq, event, alert JSON), oldest first."""
+    query = select(ews_alert_events).where(ews_alert_events.c.seq > after)
+    if ward is not None:
+        query = query.where(ews_alert_events.c.ward == ward)
+    if patient_id is not None:
+        query = query.where(ews_alert_events.c.patient_id == patient_id)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.order_by(ews_alert_events.c.seq).limit(limit)).all()
+    return [(int(r.seq), r.event, dict(r.detail)) for r in rows]

@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hygeia.governance.schema import token_scopes
 from hygeia.records.schema import api_tokens, users
 from hygeia.records.store import Store
 
@@ -42,9 +43,16 @@ class AccessError(Exception):
 
 @dataclass(frozen=True)
 class User:
+    """A principal: a person (password token) or a backend client (``client_id`` set).
+
+    ``scopes`` are the SMART scopes of the token in use; every FHIR route checks them *and* the roles.
+    """
+
     username: str
     roles: tuple[Role, ...]
     patient_id: str | None = None
+    scopes: tuple[str, ...] = ()
+    client_id: str | None = None
 
     @property
     def role(self) -> Role:
@@ -58,6 +66,18 @@ class User:
 
     def may_list_patients(self) -> bool:
         return any(r in CHART_ROLES for r in self.roles)
+
+    def has(self, *roles: Role) -> bool:
+        return any(r in roles for r in self.roles)
+
+
+def default_scopes(roles: tuple[Role, ...]) -> tuple[str, ...]:
+    """The SMART scopes a password token carries unless the user asks for fewer (least privilege)."""
+    if any(r in CHART_ROLES for r in roles):
+        return ("user/*.cruds",)
+    if Role.PATIENT in roles:
+        return ("patient/*.rs", "patient/Consent.cu")
+    return ("user/*.rs",)
 
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -126,10 +146,12 @@ def authenticate(store: Store, username: str, password: str) -> User:
         row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None or row.disabled or not verify_password(password, row.password_hash):
         raise AccessError("invalid username or password")
-    return User(row.username, tuple(Role(x) for x in row.roles), row.patient_id)
+    roles = tuple(Role(x) for x in row.roles)
+    return User(row.username, roles, row.patient_id, default_scopes(roles))
 
 
-def issue_token(store: Store, user: User, ttl: timedelta) -> tuple[str, datetime]:
+def issue_token(store: Store, user: User, ttl: timedelta, scope: str | None = None) -> tuple[str, datetime]:
+    """A bearer token for ``user``; ``scope`` (already narrowed to what the user may have) is stored with it."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     expires = now + ttl
@@ -139,12 +161,16 @@ def issue_token(store: Store, user: User, ttl: timedelta) -> tuple[str, datetime
                 token_hash=_token_hash(token), username=user.username, issued=now, expires=expires, revoked=False
             )
         )
+        if scope is not None:
+            conn.execute(insert(token_scopes).values(token_hash=_token_hash(token), scope=scope))
     return token, expires
 
 
 def user_for_token(store: Store, token: str) -> User:
     """The user a bearer token belongs to; AccessError when unknown, expired or revoked."""
     with store.engine.connect() as conn:
+        narrowed = conn.execute(select(token_scopes.c.scope).where(
+            token_scopes.c.token_hash == _token_hash(token))).scalar_one_or_none()
         row = conn.execute(
             select(
                 users.c.username,
@@ -162,7 +188,9 @@ def user_for_token(store: Store, token: str) -> User:
     expires = row.expires if row.expires.tzinfo else row.expires.replace(tzinfo=UTC)
     if expires <= datetime.now(UTC):
         raise AccessError("token expired")
-    return User(row.username, tuple(Role(x) for x in row.roles), row.patient_id)
+    roles = tuple(Role(x) for x in row.roles)
+    scopes = tuple(narrowed.split()) if narrowed is not None else default_scopes(roles)
+    return User(row.username, roles, row.patient_id, scopes)
 
 
 def revoke_token(store: Store, token: str) -> None:

@@ -94,10 +94,13 @@ def _lock_chain(conn: Connection) -> None:
 
 
 def query(
-    store: Store, *, patient_id: str | None = None, username: str | None = None, limit: int = 1000
+    store: Store, *, patient_id: str | None = None, username: str | None = None, limit: int = 1000,
+    since: datetime | None = None, offset: int = 0,
 ) -> list[AuditEntry]:
     """Entries, newest first — e.g. "who looked at this patient"."""
-    stmt = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
+    stmt = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit).offset(offset)
+    if since is not None:
+        stmt = stmt.where(audit_log.c.time >= since)
     if patient_id is not None:
         stmt = stmt.where(audit_log.c.patient_id == patient_id)
     if username is not None:
@@ -112,18 +115,56 @@ def query(
     ]
 
 
+_ACTION_DISPLAY = {"C": "create", "R": "read", "U": "update", "D": "delete", "E": "execute"}
+
+
+def to_audit_event(entry: AuditEntry) -> dict[str, Any]:
+    """An audit entry as a FHIR R4 AuditEvent (who, role, patient, what, action, purpose, outcome, when)."""
+    agent: dict[str, Any] = {"who": {"display": entry.username}, "requestor": True}
+    if entry.role:
+        agent["role"] = [{"text": entry.role}]
+    if entry.purpose:
+        agent["purposeOfUse"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                                              "code": entry.purpose}]}]
+    event: dict[str, Any] = {
+        "resourceType": "AuditEvent", "id": str(entry.seq),
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest"},
+        "action": entry.action if entry.action in _ACTION_DISPLAY else "E",
+        "recorded": entry.time.astimezone(UTC).isoformat() if entry.time.tzinfo
+        else entry.time.replace(tzinfo=UTC).isoformat(),
+        "outcome": entry.outcome, "agent": [agent],
+        "source": {"observer": {"display": "Hygeia API"}},
+    }
+    if entry.detail:
+        event["outcomeDesc"] = entry.detail
+    entities = []
+    if entry.patient_id:
+        entities.append({"what": {"reference": f"Patient/{entry.patient_id}"}, "role": {"code": "1"}})
+    if entry.resource:
+        entities.append({"what": {"display": entry.resource}, "role": {"code": "4"}})
+    if entities:
+        event["entity"] = entities
+    return event
+
+
 @dataclass(frozen=True)
 class ChainStatus:
     ok: bool
     entries: int
     first_bad_seq: int | None = None
     reason: str = ""
+    head: str = GENESIS
 
 
-def verify(store: Store) -> ChainStatus:
-    """Walk the chain; report the first entry that was edited, removed or moved."""
+def verify(store: Store, expected_head: str | None = None) -> ChainStatus:
+    """Walk the chain; report the first entry that was edited, removed or moved.
+
+    A hash chain cannot show that its newest entries were cut off; pass a head hash noted earlier
+    (``hygeia audit verify`` prints it) as ``expected_head`` to detect truncation as well.
+    """
     prev = GENESIS
     count = 0
+    seen_head = expected_head is None
     with store.engine.connect() as conn:
         for row in conn.execute(select(audit_log).order_by(audit_log.c.seq)):
             count += 1
@@ -144,4 +185,7 @@ def verify(store: Store) -> ChainStatus:
             if _entry_hash(prev, fields) != row.hash:
                 return ChainStatus(False, count, row.seq, "entry content does not match its hash (edited)")
             prev = row.hash
-    return ChainStatus(True, count)
+            seen_head = seen_head or row.hash == expected_head
+    if not seen_head:
+        return ChainStatus(False, count, None, "the expected head entry is missing (log truncated or replaced)")
+    return ChainStatus(True, count, head=prev)

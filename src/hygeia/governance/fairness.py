@@ -88,6 +88,37 @@ class AuditReport:
         }
 
 
+def _bootstrap(metrics: dict[str, Callable[[np.ndarray, np.ndarray], float]], y: np.ndarray, p: np.ndarray,
+               sensitive: np.ndarray, group_names: list[Any], n_boot: int, rng: np.random.Generator) -> _Boot:
+    """Replicates (rows) × (group, metric) columns: resampling patients with replacement."""
+    reps: list[dict[tuple[Any, str], float]] = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(y), len(y))
+        yb, pb, sb = y[i], p[i], sensitive[i]
+        rep: dict[tuple[Any, str], float] = {}
+        for g in group_names:
+            m = sb == g
+            for name, fn in metrics.items():
+                rep[(g, name)] = fn(yb[m], pb[m]) if m.any() else np.nan
+        reps.append(rep)
+    cols = pd.MultiIndex.from_tuples([(g, n) for g in group_names for n in metrics])
+    frame = pd.DataFrame(reps, columns=cols)
+    return _Boot(frame)
+
+
+class _Boot:
+    """Bootstrap replicates with per-(group, metric) quantiles shaped like MetricFrame.by_group."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def quantile(self, q: float) -> pd.DataFrame:
+        return self.frame.quantile(q).unstack()
+
+    def xs(self, name: str, axis: int, level: int) -> pd.DataFrame:
+        return pd.DataFrame(self.frame.xs(name, axis="columns", level=level))
+
+
 def _judge(attribute: str, row: dict[str, Any], attr_rows: list[dict[str, Any]], flags: list[str]) -> None:
     """Flag one group. Discrimination is compared with the other groups of the same attribute: an
     attribute that predicts the outcome (age) lowers every within-group AUROC, so the population's
@@ -121,17 +152,10 @@ def audit(
     rng = np.random.default_rng(seed)
     for attribute in groups.columns:
         sensitive = groups[attribute].astype(str).to_numpy()
-        mf = MetricFrame(
-            metrics=metrics,
-            y_true=y,
-            y_pred=p,
-            sensitive_features=sensitive,
-            n_boot=n_boot,
-            ci_quantiles=[0.025, 0.975],
-            random_state=int(rng.integers(0, 2**31 - 1)),
-        )
+        mf = MetricFrame(metrics=metrics, y_true=y, y_pred=p, sensitive_features=sensitive)
+        boot = _bootstrap(metrics, y, p, sensitive, list(mf.by_group.index), n_boot, rng)
         point = mf.by_group
-        low, high = mf.by_group_ci[0], mf.by_group_ci[1]
+        low, high = boot.quantile(0.025), boot.quantile(0.975)
         for group in point.index:
             mask = sensitive == group
             n, events = int(mask.sum()), int(y[mask].sum())
@@ -160,8 +184,11 @@ def audit(
             if not next(r["too_small"] for r in rows if r["attribute"] == attribute and r["group"] == g)
         ]
         for name in ("auroc", "tpr", "fpr", "ppv"):
-            diff_lo, diff_hi = mf.difference_ci()[0][name], mf.difference_ci()[1][name]
-            ratio_lo, ratio_hi = mf.ratio_ci()[0][name], mf.ratio_ci()[1][name]
+            per_rep = boot.xs(name, axis=1, level=1)
+            diffs = (per_rep.max(axis=1) - per_rep.min(axis=1)).dropna()
+            ratios = (per_rep.min(axis=1) / per_rep.max(axis=1)).replace([np.inf, -np.inf], np.nan).dropna()
+            diff_lo, diff_hi = (diffs.quantile(0.025), diffs.quantile(0.975)) if len(diffs) else (np.nan, np.nan)
+            ratio_lo, ratio_hi = (ratios.quantile(0.025), ratios.quantile(0.975)) if len(ratios) else (np.nan, np.nan)
             gaps.append(
                 {
                     "attribute": attribute,

@@ -59,5 +59,6 @@ def load_split(path: Path, split: str) -> Split:
         missing = [k for k in (img_key, lab_key) if k not in keys]
         if missing:
             splits = sorted({k.rsplit("_", 1)[0] for k in keys if k.endswith("_images")})
-            raise DataError(f"{path}: missing key(s) {', '.join(missing)}; splits present: {', '.join(splits) or 'none'}")
+            present = ", ".join(splits) or "none"
+            raise DataError(f"{path}: missing key(s) {', '.join(missing)}; splits present: {present}")
         return split_from_arrays(data[img_key], data[lab_key], where=f"{path}[{split}]")

@@ -7,6 +7,7 @@ as MedMNIST's ``getAUC`` does. ACC: argmax accuracy (binary: probability of clas
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -81,7 +82,7 @@ def calibration(y_true: NDArray[np.integer], proba: NDArray[np.floating], n_bins
     edges = np.linspace(0, 1, n_bins + 1)
     ece = 0.0
     rows = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in pairwise(edges):
         sel = (conf > lo) & (conf <= hi)
         if not sel.any():
             continue
@@ -90,3 +91,33 @@ def calibration(y_true: NDArray[np.integer], proba: NDArray[np.floating], n_bins
         rows.append({"lower": float(lo), "upper": float(hi), "n": int(sel.sum()),
                      "confidence": float(conf[sel].mean()), "accuracy": float(correct[sel].mean())})
     return Calibration(ece=float(ece), brier=brier, bins=rows)
+
+
+def apply_temperature(proba: NDArray[np.floating], temperature: float) -> NDArray[np.float64]:
+    """Temperature-scale probabilities: p_k ∝ p_k^(1/T) (T > 1 softens, T < 1 sharpens)."""
+    logp = np.log(np.clip(np.asarray(proba, dtype=float), 1e-12, 1.0)) / temperature
+    logp -= logp.max(axis=1, keepdims=True)
+    p = np.exp(logp)
+    return np.asarray(p / p.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+def fit_temperature(y_true: NDArray[np.integer], proba: NDArray[np.floating]) -> float:
+    """Temperature minimising the negative log-likelihood (Guo et al., "On calibration of modern neural
+    networks", ICML 2017), by grid then golden-section search over log T in [-3, 3]."""
+    y = np.asarray(y_true).ravel().astype(int)
+
+    def nll(log_t: float) -> float:
+        p = apply_temperature(proba, float(np.exp(log_t)))
+        return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1.0))))
+
+    grid = np.linspace(-3, 3, 61)
+    best = float(grid[int(np.argmin([nll(g) for g in grid]))])
+    lo, hi = best - 0.1, best + 0.1
+    ratio = (np.sqrt(5) - 1) / 2
+    for _ in range(40):
+        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        if nll(a) < nll(b):
+            hi = b
+        else:
+            lo = a
+    return float(np.exp((lo + hi) / 2))

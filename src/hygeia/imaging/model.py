@@ -99,5 +99,12 @@ class ImageModel:
         """Class probabilities, shape (n, classes)."""
         x = self.resize(to_nchw(images, self.task.channels))
         outs = [self._session.run(None, {"image": x[i : i + batch_size]})[0] for i in range(0, len(x), batch_size)]
-        return np.concatenate(outs, axis=0).astype(np.float32) if outs else np.zeros((0, len(self.task.classes)),
-                                                                                     np.float32)
+        if not outs:
+            return np.zeros((0, len(self.task.classes)), np.float32)
+        proba = np.concatenate(outs, axis=0)
+        temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
+        if temperature != 1.0:
+            from hygeia.imaging.metrics import apply_temperature
+
+            proba = apply_temperature(proba, temperature)
+        return proba.astype(np.float32)

@@ -26,6 +26,7 @@ class TaskSpec:
     anchor_acc: float = 0.0
     goal_auc: float = 0.0
     intended_use: str = ""
+    out_of_scope: str = ""
 
     @property
     def binary(self) -> bool:
@@ -37,6 +38,7 @@ TASKS: dict[str, TaskSpec] = {
         name="pneumonia", dataset="pneumoniamnist", modality="chest radiograph (paediatric, AP)", channels=1,
         classes=("normal", "pneumonia"), hflip=False, anchor_auc=0.944, anchor_acc=0.854, goal_auc=0.95,
         intended_use="Triage aid: flag paediatric chest radiographs suggestive of pneumonia for priority reading.",
+        out_of_scope="adults (trained on paediatric radiographs, Kermany et al. 2018); other thoracic findings.",
     ),
     "breast": TaskSpec(
         name="breast", dataset="breastmnist", modality="breast ultrasound", channels=1,
@@ -44,12 +46,14 @@ TASKS: dict[str, TaskSpec] = {
         goal_auc=0.91,
         intended_use="Second reader for breast ultrasound: estimate of malignancy to prompt review or biopsy "
         "discussion.",
+        out_of_scope="mammography or MRI; BI-RADS assignment; lesions not centred in the image.",
     ),
     "retina": TaskSpec(
         name="retina", dataset="retinamnist", modality="colour fundus photograph", channels=3,
         classes=("grade 0", "grade 1", "grade 2", "grade 3", "grade 4"), ordinal=True, hflip=True, vflip=True,
         anchor_auc=0.717, anchor_acc=0.524, goal_auc=0.75,
         intended_use="Diabetic-retinopathy grading aid (5-level ordinal scale) to prioritise screening reads.",
+        out_of_scope="other retinal disease (e.g. glaucoma, AMD); macular oedema grading; ungradable images.",
     ),
 }
 

@@ -1,7 +1,8 @@
 """Train a small CNN on a MedMNIST task with torch on CPU, export it to ONNX, and write its model card.
 
 torch is needed only here (``pip install 'hygeia[train]'``); serving runs the ONNX file with ONNX Runtime.
-Recipe: a VGG-style 6-conv network with batch norm (about 0.3 M parameters), AdamW with a one-cycle
+Recipe (per ensemble member): a VGG-style
+6-conv network with batch norm (about 0.16 M parameters at width 24), AdamW with a one-cycle
 learning-rate schedule, an exponential moving average (EMA) of the weights, random affine and
 intensity augmentation. Ordinal tasks (retina) train on soft ordinal labels (SORD: Diaz & Marathe,
 "Soft labels for ordinal regression", CVPR 2019) so that near-miss grades cost less than far ones.
@@ -39,6 +40,7 @@ class TrainConfig:
     label_smoothing: float = 0.05
     ordinal_sharpness: float = 1.0  # SORD: soft target ∝ exp(-sharpness · (k - y)²)
     ema_decay: float = 0.99
+    ensemble: int = 1  # members trained from consecutive seeds; the ONNX averages their probabilities
     seed: int = 0
     threads: int = 1  # one thread is fastest for this small net on a shared 2-core machine
 
@@ -54,7 +56,7 @@ def require_torch() -> Any:
     try:
         import torch
     except ImportError:
-        raise RuntimeError("training needs torch: pip install torch==2.13.0 (or `pip install 'hygeia[train]'`)") from None
+        raise RuntimeError("training needs torch: pip install torch==2.13.0 (or pip install 'hygeia[train]')") from None
     return torch
 
 
@@ -68,7 +70,9 @@ def build_net(channels: int, n_classes: int, width: int = 32, mean: float = 0.5,
 
     w = width
 
-    class Net(nn.Module):  # type: ignore[misc]
+    module: Any = torch.nn.Module
+
+    class Net(module):
         def __init__(self) -> None:
             super().__init__()
             self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
@@ -121,22 +125,21 @@ def _targets(torch: Any, y: Any, n_classes: int, task: TaskSpec, cfg: TrainConfi
     return eye * (1 - cfg.label_smoothing) + cfg.label_smoothing / n_classes
 
 
-def _exportable(torch: Any, net: Any, task: TaskSpec) -> Any:
-    """Wrap the net: softmax output, averaged over the valid flips (test-time augmentation)."""
+def _exportable(torch: Any, nets: list[Any], task: TaskSpec) -> Any:
+    """Wrap the nets: softmax output averaged over ensemble members and valid flips (test-time augmentation)."""
     flips = [(3,)] if task.hflip else []
     if task.vflip:
         flips.append((2,))
 
-    class Exported(torch.nn.Module):  # type: ignore[misc]
+    class Exported(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.net = net
+            self.nets = torch.nn.ModuleList(nets)
 
         def forward(self, image: Any) -> Any:
-            p = torch.softmax(self.net(image), dim=1)
-            for dims in flips:
-                p = p + torch.softmax(self.net(torch.flip(image, dims)), dim=1)
-            return p / (1 + len(flips))
+            views = [image] + [torch.flip(image, dims) for dims in flips]
+            p = [torch.softmax(net(view), dim=1) for net in self.nets for view in views]
+            return torch.stack(p).mean(dim=0)
 
     return Exported().eval()
 
@@ -148,23 +151,12 @@ class TrainResult:
     seconds: float
 
 
-def train(
-    task: TaskSpec, train_split: Split, val_split: Split | None, out_dir: Path, cfg: TrainConfig | None = None,
-    progress: ProgressFn | None = None, data_name: str = "",
-) -> TrainResult:
-    """Train, export ``model.onnx`` and write ``card.json``/``card.md`` into ``out_dir``."""
-    torch = require_torch()
-    cfg = cfg or TrainConfig()
-    start = time.perf_counter()
-    torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
-    gen = torch.Generator().manual_seed(cfg.seed)
+def _fit_one(torch: Any, x_all: Any, y_all: Any, task: TaskSpec, cfg: TrainConfig, seed: int,
+             report: Callable[[int, dict[str, float]], None]) -> Any:
+    """Train one network from ``seed``; returns the EMA copy of its weights in eval mode."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
     n_classes = len(task.classes)
-    if train_split.labels.max(initial=0) >= n_classes:
-        raise ValueError(f"labels go up to {train_split.labels.max()} but task {task.name} has {n_classes} classes")
-    x_all = torch.from_numpy(to_nchw(train_split.images, task.channels))
-    y_all = torch.from_numpy(train_split.labels)
-    size = int(x_all.shape[-1])
     mean, std = float(x_all.mean()), float(x_all.std()) or 1.0
     net = build_net(task.channels, n_classes, cfg.width, mean, std)
     ema = copy.deepcopy(net).eval()
@@ -196,12 +188,38 @@ def train(
                         pe.mul_(decay).add_(pn.detach(), alpha=1 - decay)
                     else:
                         pe.copy_(pn)
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
             seen += len(idx)
-        if progress:
-            progress(epoch + 1, cfg.epochs, {"loss": total / max(seen, 1)})
+        report(epoch + 1, {"loss": total / max(seen, 1)})
+    return ema
+
+
+def train(
+    task: TaskSpec, train_split: Split, val_split: Split | None, out_dir: Path, cfg: TrainConfig | None = None,
+    progress: ProgressFn | None = None, data_name: str = "",
+) -> TrainResult:
+    """Train, export ``model.onnx`` and write ``card.json``/``card.md`` into ``out_dir``."""
+    torch = require_torch()
+    cfg = cfg or TrainConfig()
+    start = time.perf_counter()
+    torch.set_num_threads(cfg.threads)
+    n_classes = len(task.classes)
+    if train_split.labels.max(initial=0) >= n_classes:
+        raise ValueError(f"labels go up to {train_split.labels.max()} but task {task.name} has {n_classes} classes")
+    x_all = torch.from_numpy(to_nchw(train_split.images, task.channels))
+    y_all = torch.from_numpy(train_split.labels)
+    size = int(x_all.shape[-1])
+    members = []
+    for member in range(cfg.ensemble):
+        offset = member * cfg.epochs
+
+        def report(epoch: int, info: dict[str, float], offset: int = offset) -> None:
+            if progress:
+                progress(offset + epoch, cfg.epochs * cfg.ensemble, info)
+
+        members.append(_fit_one(torch, x_all, y_all, task, cfg, cfg.seed + member, report))
     out_dir.mkdir(parents=True, exist_ok=True)
-    exported = _exportable(torch, ema, task)
+    exported = _exportable(torch, members, task)
     onnx_path = out_dir / "model.onnx"
     import warnings
 
@@ -211,16 +229,27 @@ def train(
                           input_names=["image"], output_names=["proba"],
                           dynamic_axes={"image": {0: "n"}, "proba": {0: "n"}}, opset_version=17)
     seconds = time.perf_counter() - start
+    from hygeia.imaging.model import ImageModel
+
+    card_stub: dict[str, Any] = {"task": task.name, "input": {"size": size}, "version": "0"}
+    (out_dir / "card.json").write_text(json.dumps(card_stub))
+    calibration: dict[str, Any] = {"temperature": 1.0}
+    if task.ordinal:
+        # Soft ordinal targets leave the network under-confident; fit a temperature on the training split
+        # (never the validation split). Sound only while the model does not overfit the training data.
+        train_proba = ImageModel.load(out_dir).predict_proba(train_split.images)
+        calibration = {"temperature": metrics.fit_temperature(train_split.labels, train_proba),
+                       "fitted_on": "training split, without augmentation (Guo et al., ICML 2017)",
+                       "train_acc": metrics.accuracy(train_split.labels, train_proba)}
+        card_stub["calibration"] = calibration
+        (out_dir / "card.json").write_text(json.dumps(card_stub))
     val_metrics: dict[str, Any] = {}
     if val_split is not None and len(val_split.labels):
-        from hygeia.imaging.model import ImageModel
-
-        card_stub = {"task": task.name, "input": {"size": size}, "version": "0"}
-        (out_dir / "card.json").write_text(json.dumps(card_stub))
         proba = ImageModel.load(out_dir).predict_proba(val_split.images)
         val_metrics = evaluation_summary(val_split.labels, proba)
     card = build_card(task, cfg, size, len(train_split.labels), np.bincount(train_split.labels, minlength=n_classes),
                       val_metrics, seconds, data_name)
+    card["calibration"] = calibration
     (out_dir / "card.json").write_text(json.dumps(card, indent=2))
     (out_dir / "card.md").write_text(card_markdown(card))
     return TrainResult(out_dir=out_dir, card=card, seconds=seconds)
@@ -248,8 +277,8 @@ def build_card(task: TaskSpec, cfg: TrainConfig, size: int, n_train: int, class_
         "task": task.name,
         "modality": task.modality,
         "intended_use": task.intended_use,
-        "not_intended_for": "Autonomous diagnosis; images outside the training modality or resolution; adults "
-        "where the training data are paediatric; any use without a clinician reviewing the image.",
+        "not_intended_for": "Autonomous diagnosis or any use without a clinician reviewing the image; "
+        f"images other than {task.modality}; {task.out_of_scope}",
         "input": {"name": "image", "layout": "NCHW float32 in [0, 1]", "channels": task.channels, "size": size},
         "output": {"name": "proba", "classes": list(task.classes), "ordinal": task.ordinal},
         "training_data": {
@@ -281,6 +310,9 @@ def card_markdown(card: dict[str, Any]) -> str:
         lines += [f"- AUC {m['auc']:.3f} (95 % CI {m['auc_ci95'][0]:.3f}–{m['auc_ci95'][1]:.3f})",
                   f"- ACC {m['acc']:.3f} (95 % CI {m['acc_ci95'][0]:.3f}–{m['acc_ci95'][1]:.3f}), n = {m['n']}",
                   f"- Calibration: ECE {m['ece']:.3f}, Brier {m['brier']:.3f}"]
+        temperature = card.get("calibration", {}).get("temperature", 1.0)
+        if temperature != 1.0:
+            lines.append(f"- Temperature scaling T = {temperature:.3f} (fitted on the training split)")
     a = card["anchor"]
     lines += [f"- Anchor ({a['source']}): AUC {a['auc']}, ACC {a['acc']}", "", "## Limitations"]
     lines += [f"- {x}" for x in card["limitations"]]

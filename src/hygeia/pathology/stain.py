@@ -123,14 +123,15 @@ def tissue_mask(image: NDArray[np.generic], min_od: float = 0.05, glass_od: floa
     from glass.)
     """
     rgb = _rgb(image)
-    od = ndi.uniform_filter(optical_density(rgb).sum(axis=-1), 5)
+    od = ndi.median_filter(optical_density(rgb).sum(axis=-1), 5)  # edge-preserving denoising
     no_data = rgb.max(axis=-1) < 30  # black padding outside the scanned area is not tissue
     valid = od[~no_data]
     if valid.size == 0:
         return np.zeros(od.shape, dtype=bool)
     glass = float(np.percentile(valid, 1))
     threshold = min_od if glass > glass_od else glass + min_od
-    mask = ndi.binary_closing((od > threshold) & ~no_data, iterations=2)
+    raw = np.pad((od > threshold) & ~no_data, 2, mode="edge")  # pad: closing must not erode the image border
+    mask = ndi.binary_closing(raw, iterations=2)[2:-2, 2:-2]
     mask = ndi.binary_fill_holes(mask)
     labels, n = ndi.label(mask)
     if n:

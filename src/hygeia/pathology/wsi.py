@@ -28,7 +28,9 @@ class SlideReader(Protocol):
     level_dimensions: tuple[tuple[int, int], ...]
     level_downsamples: tuple[float, ...]
 
-    def read_region(self, location: tuple[int, int], level: int, size: tuple[int, int], as_array: bool = ...) -> Any:
+    def read_region(
+        self, location: tuple[int, int], level: int, size: tuple[int, int], as_array: bool = ...
+    ) -> Any:
         ...
 
 
@@ -94,8 +96,9 @@ def analyse_tile(rgb: NDArray[np.uint8], x: int = 0, y: int = 0, radius_px: floa
         rows = morphology_table(labels, hema)
         n, atypical = len(rows), sum(r.atypical for r in rows)
     sel = tissue if tissue.any() else np.ones(tissue.shape, bool)
-    return TileResult(x=x, y=y, tissue_fraction=float(tissue.mean()), tissue_pixels=int(tissue.sum()), n_nuclei=n, n_atypical=atypical,
-                      mean_hematoxylin=float(conc[..., 0][sel].mean()), mean_eosin=float(conc[..., 1][sel].mean()))
+    return TileResult(x=x, y=y, tissue_fraction=float(tissue.mean()), tissue_pixels=int(tissue.sum()), n_nuclei=n,
+                      n_atypical=atypical, mean_hematoxylin=float(conc[..., 0][sel].mean()),
+                      mean_eosin=float(conc[..., 1][sel].mean()))
 
 
 def tile_grid(width: int, height: int, tile: int) -> Iterator[tuple[int, int, int, int]]:
@@ -105,11 +108,23 @@ def tile_grid(width: int, height: int, tile: int) -> Iterator[tuple[int, int, in
             yield tx, ty, min(tile, width - tx), min(tile, height - ty)
 
 
-def _thumbnail_level(slide: SlideReader, max_side: int = 2048) -> int:
-    for lvl in range(slide.level_count):
-        if max(slide.level_dimensions[lvl]) <= max_side:
-            return lvl
-    return slide.level_count - 1
+def thumbnail(slide: SlideReader, max_side: int = 1024, strip_rows: int = 256) -> tuple[NDArray[np.uint8], float]:
+    """A small RGB overview (longest side ≤ ``max_side``) read strip by strip from the coarsest level,
+    block-averaged so memory stays bounded; returns it with its downsample relative to level 0."""
+    level = slide.level_count - 1
+    width, height = slide.level_dimensions[level]
+    factor = max(1, int(np.ceil(max(width, height) / max_side)))
+    out_w, out_h = width // factor, height // factor
+    if out_w == 0 or out_h == 0:
+        raise SlideError(f"slide level {level} ({width}×{height}) is too small to tile")
+    rows = max(1, strip_rows // factor) * factor
+    strips = []
+    for y in range(0, out_h * factor, rows):
+        h = min(rows, out_h * factor - y)
+        strip = np.asarray(slide.read_region((0, int(y * slide.level_downsamples[level])), level, (out_w * factor, h),
+                                             as_array=True))[..., :3]
+        strips.append(strip.reshape(h // factor, factor, out_w, factor, 3).mean(axis=(1, 3)).astype(np.uint8))
+    return np.concatenate(strips, axis=0), factor * float(slide.level_downsamples[level])
 
 
 def analyse_slide(slide: SlideReader, level: int = 0, tile_size: int = 512, min_tissue: float = 0.25,
@@ -119,14 +134,11 @@ def analyse_slide(slide: SlideReader, level: int = 0, tile_size: int = 512, min_
         raise SlideError(f"level {level} does not exist; the slide has levels 0..{slide.level_count - 1}")
     if tile_size < 32:
         raise SlideError(f"tile size {tile_size} is too small (minimum 32 px)")
-    thumb_level = _thumbnail_level(slide)
-    tw, th = slide.level_dimensions[thumb_level]
-    thumb = np.asarray(slide.read_region((0, 0), thumb_level, (tw, th), as_array=True))[..., :3]
+    thumb, thumb_down = thumbnail(slide)
     thumb_tissue = tissue_mask(thumb)
-    del thumb
     width, height = slide.level_dimensions[level]
     down = slide.level_downsamples[level]
-    scale = down / slide.level_downsamples[thumb_level]  # level px → thumbnail px
+    scale = down / thumb_down  # level px → thumbnail px
     grid = list(tile_grid(width, height, tile_size))
     radius_px = NUCLEUS_RADIUS_UM / (mpp * down) if mpp else None
     results: list[TileResult] = []

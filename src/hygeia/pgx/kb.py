@@ -86,7 +86,7 @@ class KnowledgeBase:
                 for i, locus in enumerate(d.loci):
                     cached.setdefault((locus.chrom, locus.position), []).append((gene, i))
             self.cache["positions"] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def reference_bases(self) -> dict[tuple[str, int], str]:
         """(chrom, position) → the definition's reference base(s), for REF checks while reading a VCF."""
@@ -97,7 +97,7 @@ class KnowledgeBase:
                 gene, i = users[0]
                 cached[key] = self.definitions[gene].loci[i].ref
             self.cache["ref_of"] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
 
 def _read_json(path: Path) -> Any:

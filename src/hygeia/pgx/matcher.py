@@ -9,7 +9,9 @@
 * A haplotype's score is its number of defined positions; a diplotype's score is the sum. The
   candidates are ordered by score, then by name; the top-scoring ones are reported by default.
 * DPYD and RYR1 use PharmCAT's lowest-function approach: a diplotype only when the data is
-  (effectively) phased, otherwise the list of detected alleles. CACNA1S, CFTR and RYR1 use
+  (effectively) phased, otherwise the list of detected alleles; with several phase sets every
+  orientation is named. DPYD HapB3: the intronic c.1129-5923C>G decides per strand, the exonic
+  proxy c.1236G>A counts only where the intronic one is missing. CACNA1S, CFTR and RYR1 use
   CPIC-style names (``X (heterozygous)``). G6PD in males (haploid chrX calls) gives one allele.
 * ``find_combinations`` (research mode in PharmCAT) builds combination (``[a + b]``) and partial
   (``g.POSref>alt``) alleles when no exact diplotype fits.
@@ -124,7 +126,8 @@ class _Prepared:
         if not diff:  # the strand is the reference: cached
             found = self._by_value.get((-1, None))
             if found is None:
-                found = tuple(h for h in self.haps if h.reference or all(_allele_matches(e, ref[i]) for i, e in h.diffs))
+                found = tuple(h for h in self.haps
+                              if h.reference or all(_allele_matches(e, ref[i]) for i, e in h.diffs))
                 self._by_value[(-1, None)] = found
             return list(found)
         # A matching haplotype must match at the first differing position: look those up, then check fully.
@@ -135,7 +138,8 @@ class _Prepared:
             self._by_value[first] = cands
         return [
             h for h in cands
-            if all(_allele_matches(e, seq[i]) for i, e in h.diffs) and all(_allele_matches(h.alleles[i], seq[i]) for i in diff)
+            if all(_allele_matches(e, seq[i]) for i, e in h.diffs)
+            and all(_allele_matches(h.alleles[i], seq[i]) for i in diff)
         ]
 
 
@@ -187,6 +191,9 @@ class _Sample:
     alleles: tuple[tuple[str | None, ...], ...]  # per available position
     groups: tuple[tuple[int, ...], ...]  # heterozygous positions that flip together
     haploid: bool
+    phased_groups: int = 0
+    # A gene-specific reading of one strand before it is named (DPYD HapB3, see _hapb3_strand_rule).
+    strand_rule: Callable[[Seq], Seq] | None = field(default=None, compare=False)
 
     def sequences(self) -> list[tuple[str | None, ...]]:
         if self.haploid:
@@ -212,10 +219,6 @@ class _Sample:
     @property
     def effectively_phased(self) -> bool:
         return len(self.groups) <= 1
-
-    phased_groups: int = 0
-    # A gene-specific reading of one strand before it is named (DPYD HapB3, see _hapb3_strand_rule).
-    strand_rule: Callable[[Seq], Seq] | None = field(default=None, compare=False)
 
     def read(self, seq: Seq) -> Seq:
         return seq if self.strand_rule is None else self.strand_rule(seq)
@@ -506,10 +509,12 @@ def _call_gene(defn: GeneDefinition, index: _GeneIndex, found: list[Call | None]
     gene = defn.gene
     result = GeneCall(gene)
     partial_missing = False
-    as_ref = gene in TREAT_UNDOCUMENTED_AS_REFERENCE and (not opts.find_combinations or gene in LOWEST_FUNCTION_GENES)
+    as_ref = gene in TREAT_UNDOCUMENTED_AS_REFERENCE and (
+        not opts.find_combinations or gene in LOWEST_FUNCTION_GENES)
     lowest = gene in LOWEST_FUNCTION_GENES
+    ignored = defn.ignored_positions
     result.missing_positions = [
-        index.labels[i] for i, c in enumerate(found) if c is None and defn.loci[i].position not in defn.ignored_positions
+        index.labels[i] for i, c in enumerate(found) if c is None and defn.loci[i].position not in ignored
     ]
     available = [i for i, c in enumerate(found) if c is not None]
     sample_calls = [c for c in found if c is not None]
@@ -531,7 +536,8 @@ def _call_gene(defn: GeneDefinition, index: _GeneIndex, found: list[Call | None]
                     partial_missing = True
             elif a not in documented[i]:
                 result.warnings.append(
-                    f"{locus.chrom}:{locus.position}: undocumented allele {a}" + (" treated as reference" if as_ref else "")
+                    f"{locus.chrom}:{locus.position}: undocumented allele {a}"
+                    + (" treated as reference" if as_ref else "")
                 )
                 if as_ref:
                     fixed[j] = locus.ref

@@ -78,7 +78,7 @@ def _compile(kb: KnowledgeBase) -> tuple[list[_Compiled], dict[tuple[str, object
     """Every recommendation of the KB, and an index (gene, key) → recommendations that want it."""
     cached = kb.cache.get("recommendations")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     recs: list[_Compiled] = []
     index: dict[tuple[str, object], list[int]] = {}
     for doc in kb.guidelines:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import gzip
 import io
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -209,8 +209,10 @@ class _Parser:
         self.samples: list[str] | None = None
         self.chrom_names: dict[str, str] = {}
         self.formats: dict[str, tuple[int, int]] = {}  # FORMAT column → (GT index, PS index or -1)
+        self.simple: set[str] = set()  # FORMATs with GT first and no PS
         self.gt_memo: dict[tuple[str, ...], dict[str, Call | None]] = {}  # record alleles → GT(+PS) → Call
-        self.shapes: dict[tuple[str, str], tuple[list[str], bool]] = {}  # (REF, ALT) → (alleles, symbolic)
+        # (REF, ALT) → (alleles, their GT memo)
+        self.shapes: dict[tuple[str, str], tuple[list[str], dict[str, Call | None]]] = {}
         self.data = VcfData([])
         self.saw_fileformat = False
         self.ncols = 0
@@ -270,95 +272,128 @@ class _Parser:
         if not all(line.count("\t") == ntabs and line[:1] != "#" for line in block):
             return False
         cols = [line.split("\t", 8) for line in block]
-        chrom_of = self._chrom
+        names = self.chrom_names
+        for raw in {c[0] for c in cols} - names.keys():
+            self._chrom(raw)
         try:
-            keys = [(chrom_of(c[0]), int(c[1])) for c in cols]
+            keys = [(names[c[0]], int(c[1])) for c in cols]
         except ValueError:
             return False  # a bad POS: the line-by-line path names the line
         want = self.want
-        for k in [k for k, key in enumerate(keys) if key in want or _maybe_block(cols[k][4])]:
-            self.record(first + k, cols[k])
+        if not self.samples:
+            return True
+        single = len(self.samples) == 1
+        refs, columns, ref_of, shapes, simple = self.data.refs, self.data.columns, self.ref_of, self.shapes, self.simple
+        blocks = _SYMBOLIC_REF_BLOCK
+        for k in [k for k, key in enumerate(keys) if key in want or cols[k][4] in blocks]:
+            c = cols[k]
+            alt = c[4]
+            if alt in blocks:
+                self.record(first + k, c)
+                continue
+            key, ref = keys[k], c[3]
+            if single:  # the common case inline: first record here, REF as defined, GT-only FORMAT, a seen GT
+                shape = shapes.get((ref, alt))
+                fmt, _, sample = c[8].partition("\t")
+                if shape is not None and fmt in simple and key not in refs and ref_of.get(key, ref) == ref:
+                    call = shape[1].get(sample.partition(":")[0], _UNSEEN)
+                    if call is not _UNSEEN:
+                        refs[key] = ref
+                        if call is not None:
+                            columns[key] = [call]
+                        continue
+            self._site(first + k, key, ref, alt, c[8])
         return True
 
     def record(self, lineno: int, cols: list[str]) -> None:
         """One data line split into its 8 fixed columns and the rest (FORMAT and samples)."""
-        name, data = self.name, self.data
+        name = self.name
         chrom = self._chrom(cols[0])
         try:
             pos = int(cols[1])
         except ValueError:
             raise VcfError(f"{name}:{lineno}: POS {cols[1]!r} is not a number") from None
         positions = self.by_chrom.get(chrom)
-        if not positions:
+        if not positions or not self.samples:
             return
         alt_field = cols[4]
-        end = pos
-        if _maybe_block(alt_field):
-            for item in cols[7].split(";"):
-                if item.startswith("END="):
-                    try:
-                        end = int(item[4:])
-                    except ValueError:
-                        raise VcfError(f"{name}:{lineno}: INFO END={item[4:]!r} is not a number") from None
-        if end == pos:
-            if (chrom, pos) not in self.want:
-                return
-            covered = [pos]
-        else:
-            covered = [p for p in positions if pos <= p <= end]
-        if not covered or not self.samples:
+        if not _maybe_block(alt_field):
+            if (chrom, pos) in self.want:
+                self._site(lineno, (chrom, pos), cols[3], alt_field, cols[8])
             return
-        ref = cols[3]
+        end = pos
+        for item in cols[7].split(";"):
+            if item.startswith("END="):
+                try:
+                    end = int(item[4:])
+                except ValueError:
+                    raise VcfError(f"{name}:{lineno}: INFO END={item[4:]!r} is not a number") from None
+        alts = [a for a in alt_field.split(",") if a != "."]
+        if end == pos and not (alts and all(a in _SYMBOLIC_REF_BLOCK for a in alts)):
+            if (chrom, pos) in self.want:  # e.g. ALT "." at one position: a plain record
+                self._site(lineno, (chrom, pos), cols[3], alt_field, cols[8])
+            return
+        # a gVCF reference block: every PGx position it covers is reference (or <NON_REF>) for each sample
+        sample_cols = cols[8].split("\t")
+        gt_i, ps_i = self._format(sample_cols[0], lineno)
+        for p in ([pos] if end == pos else [p for p in positions if pos <= p <= end]):
+            key = (chrom, p)
+            if key not in self.want:
+                continue
+            expected = self.ref_of.get(key)
+            alleles = [expected if expected is not None else cols[3]] + ["<NON_REF>"] * len(alts)
+            self.data.refs[key] = alleles[0]
+            parsed = self.gt_memo.setdefault(tuple(alleles), {})
+            _read_samples(self.data, key, sample_cols, alleles, gt_i, ps_i, f"{name}:{lineno}", parsed)
+
+    def _format(self, fmt_text: str, lineno: int) -> tuple[int, int]:
+        found = self.formats.get(fmt_text)
+        if found is None:
+            fmt = fmt_text.split(":")
+            if "GT" not in fmt:
+                raise VcfError(f"{self.name}:{lineno}: FORMAT has no GT field")
+            found = self.formats[fmt_text] = (fmt.index("GT"), fmt.index("PS") if "PS" in fmt else -1)
+            if found == (0, -1):
+                self.simple.add(fmt_text)
+        return found
+
+    def _site(self, lineno: int, key: tuple[str, int], ref: str, alt_field: str, rest: str) -> None:
+        """A plain record (not a reference block) at a PGx position; ``rest``: FORMAT and sample columns."""
+        data = self.data
+        expected = self.ref_of.get(key)
+        if expected is not None and ref != expected:
+            if data.refs.get(key) == expected:
+                return  # another record at this position already matched the definition
+            data.warnings.append(
+                f"{key[0]}:{key[1]}: REF {ref} in the VCF does not match the definition's reference {expected}"
+            )
+        data.refs[key] = ref
         shape = self.shapes.get((ref, alt_field))
         if shape is None:
-            alts = [a for a in alt_field.split(",") if a != "."]
-            symbolic = bool(alts) and all(a in _SYMBOLIC_REF_BLOCK for a in alts)
-            shape = self.shapes[(ref, alt_field)] = ([ref, *alts], symbolic)
-        record_alleles, symbolic = shape
-        is_block = end > pos or symbolic
-        sample_cols = cols[8].split("\t")
-        fmt_fields = self.formats.get(sample_cols[0])
-        if fmt_fields is None:
-            fmt = sample_cols[0].split(":")
-            if "GT" not in fmt:
-                raise VcfError(f"{name}:{lineno}: FORMAT has no GT field")
-            fmt_fields = self.formats[sample_cols[0]] = (fmt.index("GT"), fmt.index("PS") if "PS" in fmt else -1)
-        gt_i, ps_i = fmt_fields
-        for p in covered:
-            key = (chrom, p)
-            expected = self.ref_of.get(key)
-            if is_block:
-                block_ref = expected if expected is not None else ref
-                alleles = [block_ref] + ["<NON_REF>"] * (len(record_alleles) - 1)
-            else:
-                if p != pos:
-                    continue
-                alleles = record_alleles
-                if expected is not None and ref != expected:
-                    if key in data.refs and data.refs[key] == expected:
-                        continue  # another record at this position already matched the definition
-                    data.warnings.append(
-                        f"{chrom}:{p}: REF {ref} in the VCF does not match the definition's reference {expected}"
-                    )
-            data.refs[key] = alleles[0]
-            memo_key = tuple(alleles)
-            parsed = self.gt_memo.get(memo_key)
-            if parsed is None:
-                parsed = self.gt_memo[memo_key] = {}
-            if len(sample_cols) == 2 and gt_i == 0 and ps_i < 0:  # one sample, GT first: the common case
-                gt = sample_cols[1].partition(":")[0]
-                call = parsed.get(gt, _UNSEEN)
-                if call is _UNSEEN:
-                    call = parsed[gt] = _parse_gt(gt, alleles, f"{name}:{lineno} sample {self.samples[0]}")
-                if call is not None:
-                    data.column(key)[0] = call
-            else:
-                _read_samples(data, key, sample_cols, alleles, gt_i, ps_i, f"{name}:{lineno}", parsed)
+            alleles = [ref, *(a for a in alt_field.split(",") if a != ".")]
+            shape = self.shapes[(ref, alt_field)] = (alleles, self.gt_memo.setdefault(tuple(alleles), {}))
+        alleles, parsed = shape
+        fmt_text, _, samples_text = rest.partition("\t")
+        gt_i, ps_i = self._format(fmt_text, lineno)
+        if gt_i == 0 and ps_i < 0 and len(self.data.samples) == 1:  # one sample, GT first: the common case
+            gt = samples_text.partition(":")[0]
+            call = parsed.get(gt, _UNSEEN)
+            if call is _UNSEEN:
+                call = parsed[gt] = _parse_gt(gt, alleles, f"{self.name}:{lineno} sample {data.samples[0]}")
+            if call is not None:
+                column = data.columns.get(key)
+                if column is None:
+                    data.columns[key] = [call]
+                else:
+                    column[0] = call
+        else:
+            _read_samples(data, key, rest.split("\t"), alleles, gt_i, ps_i, f"{self.name}:{lineno}", parsed)
 
 
 _UNSEEN = Call((), False)
 
 
 def _maybe_block(alt_field: str) -> bool:
-    """A gVCF reference block ALT (``<NON_REF>``, ``<*>``, ``.``), whose INFO END= may cover PGx positions."""
-    return alt_field in _SYMBOLIC_REF_BLOCK or (alt_field.endswith(",<NON_REF>") and alt_field.count(",") == 0)
+    """A gVCF reference block ALT (``<NON_REF>``, ``<*>``, ``.``), whose INFO END= may cover PGx positions.
+    (A variant record such as ``A,<NON_REF>`` is a plain record.)"""
+    return alt_field in _SYMBOLIC_REF_BLOCK

@@ -167,14 +167,20 @@ def bundle_resources(bundle: Any, source: str) -> list[dict[str, Any]]:
 
 
 class _Unit:
-    """Validates and writes one unit inside one transaction, checking references at the end."""
+    """Validates and writes one unit inside one transaction, in batches, with bounded memory.
+
+    References are checked against the current batch, a bounded cache of targets known to exist,
+    and the store (which, inside this transaction, already holds the unit's earlier batches);
+    targets not found yet may be forward references and are checked again at the end.
+    """
 
     def __init__(self, store: Store, conn: Connection, source: str) -> None:
         self.store, self.conn, self.source = store, conn, source
         self.pending: list[dict[str, Any]] = []
         self.pending_where: list[str] = []
-        self.seen: set[tuple[str, str]] = set()
-        self.wanted: dict[tuple[str, str], str] = {}  # target -> where it was referenced
+        self.seen: set[tuple[str, str]] = set()  # keys of the pending batch
+        self.known: set[tuple[str, str]] = set()  # bounded cache of targets known to exist
+        self.wanted: dict[tuple[str, str], str] = {}  # unresolved target -> where it was referenced
         self.warnings: list[str] = []
         self.created = self.updated = self.unchanged = 0
         self.by_type: dict[str, int] = {}
@@ -195,7 +201,7 @@ class _Unit:
                 raise IngestError(self.source, where, f"{rtype}.reference",
                                   f"dangling reference {value!r}: no entry in the bundle has this fullUrl")
             target = _literal_target(value)
-            if target is not None and target not in self.seen:
+            if target is not None and target not in self.seen and target not in self.known:
                 self.wanted.setdefault(target, where)
             elif "?" in value and len(self.warnings) < 1000:
                 self.warnings.append(f"{self.source}: {where}: conditional reference {value!r} kept unresolved")
@@ -224,22 +230,19 @@ class _Unit:
             self.unchanged += summary.unchanged
             self.pending = []
             self.pending_where = []
-        if len(self.wanted) > 50_000:
-            self._resolve()
-
-    def _resolve(self) -> None:
-        missing = {k: w for k, w in self.wanted.items() if k not in self.seen}
-        if missing:
-            found = self.store.exists(missing, self.conn)
-            for key, where in missing.items():
-                if key not in found:
-                    raise IngestError(self.source, where, "reference",
-                                      f"dangling reference '{key[0]}/{key[1]}': not in this unit nor in the store")
-        self.wanted = {}
+            self.seen = set()
+        if self.wanted:
+            found = self.store.exists(self.wanted, self.conn)
+            if len(self.known) + len(found) > 100_000:
+                self.known = set()
+            self.known |= found
+            self.wanted = {k: w for k, w in self.wanted.items() if k not in found}
 
     def finish(self) -> None:
         self.flush()
-        self._resolve()
+        for key, where in self.wanted.items():
+            raise IngestError(self.source, where, "reference",
+                              f"dangling reference '{key[0]}/{key[1]}': not in this unit nor in the store")
 
 
 # -- file readers -------------------------------------------------------------------------------
@@ -394,13 +397,7 @@ def ingest_unit(store: Store, source: str, resources: Iterable[tuple[str, dict[s
 
 def ingest_bundle(store: Store, bundle: dict[str, Any], source: str = "bundle") -> IngestReport:
     """Ingest one in-memory bundle (or resource) all-or-nothing."""
-    report = IngestReport()
-    started = time.perf_counter()
-    unit = ingest_unit(store, source, ((f"entry {i}", r) for i, r in
-                                       enumerate(bundle_resources(bundle, source))))
-    _add(report, unit)
-    report.seconds = time.perf_counter() - started
-    return report
+    return _run_units(store, iter([(source, _entries(bundle, source))]), False, None)
 
 
 def _add(report: IngestReport, unit: _Unit) -> None:
@@ -413,35 +410,56 @@ def _add(report: IngestReport, unit: _Unit) -> None:
     report.warnings.extend(unit.warnings)
 
 
-def ingest_paths(
-    store: Store,
-    paths: Iterable[Path],
-    *,
-    continue_on_error: bool = False,
-    progress: Callable[[Path], None] | None = None,
-) -> IngestReport:
-    """Ingest files and directories. Stops at the first rejected unit unless ``continue_on_error``.
+def _entries(bundle: Any, source: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for index, resource in enumerate(bundle_resources(bundle, source)):
+        yield f"entry {index}", resource
 
-    Raises IngestError (nothing of the bad unit written; earlier units stay) without
-    ``continue_on_error``; with it, rejects are listed in the report.
-    """
+
+def _run_units(
+    store: Store,
+    units: Iterator[tuple[str, Iterable[tuple[str, dict[str, Any]]]]],
+    continue_on_error: bool,
+    progress: Callable[[str], None] | None,
+) -> IngestReport:
+    """Ingest (source, resources) units one by one, each all-or-nothing, into one report."""
     report = IngestReport()
     started = time.perf_counter()
-    for path in discover(paths):
+    while True:
         try:
-            unit = ingest_unit(store, str(path), _resources_of(path, store))
+            try:
+                source, resources = next(units)
+            except StopIteration:
+                break
+            except ValueError as exc:  # a converter's format error names the file, row and field
+                raise IngestError("", "", "", str(exc)) from None
+            _add(report, ingest_unit(store, source, resources))
         except IngestError as exc:
             if not continue_on_error:
                 raise
             report.units += 1
             report.rejected += 1
             report.rejects.append({"file": exc.source, "where": exc.where, "path": exc.path, "reason": exc.reason})
-        else:
-            _add(report, unit)
+            source = exc.source
         if progress is not None:
-            progress(path)
+            progress(source)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def ingest_paths(
+    store: Store,
+    paths: Iterable[Path],
+    *,
+    continue_on_error: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> IngestReport:
+    """Ingest files and directories. Stops at the first rejected unit unless ``continue_on_error``.
+
+    Raises IngestError (nothing of the bad unit written; earlier units stay) without
+    ``continue_on_error``; with it, rejects are listed in the report.
+    """
+    units = ((str(path), _resources_of(path, store)) for path in discover(paths))
+    return _run_units(store, units, continue_on_error, progress)
 
 
 # -- clinical source formats (converted to FHIR bundles, then ingested the same way) --------------
@@ -498,33 +516,5 @@ def ingest_bundles(
     progress: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Ingest (source label, bundle) pairs, each all-or-nothing; converter errors reject that unit."""
-    report = IngestReport()
-    started = time.perf_counter()
-    iterator = iter(bundles)
-    while True:
-        try:
-            source, bundle = next(iterator)
-        except StopIteration:
-            break
-        except ValueError as exc:  # a converter's format error names the file, row and field
-            if not continue_on_error:
-                raise IngestError("", "", "", str(exc)) from None
-            report.units += 1
-            report.rejected += 1
-            report.rejects.append({"file": "", "where": "", "path": "", "reason": str(exc)})
-            continue
-        try:
-            unit = ingest_unit(store, source, ((f"entry {i}", r) for i, r in
-                                               enumerate(bundle_resources(bundle, source))))
-        except IngestError as exc:
-            if not continue_on_error:
-                raise
-            report.units += 1
-            report.rejected += 1
-            report.rejects.append({"file": exc.source, "where": exc.where, "path": exc.path, "reason": exc.reason})
-        else:
-            _add(report, unit)
-        if progress is not None:
-            progress(source)
-    report.seconds = time.perf_counter() - started
-    return report
+    units = ((source, _entries(bundle, source)) for source, bundle in bundles)
+    return _run_units(store, units, continue_on_error, progress)

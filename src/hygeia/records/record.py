@@ -128,10 +128,12 @@ class PatientRecord:
         return cls(store, store.read("Patient", patient_id))
 
     @classmethod
-    def from_resources(cls, resources: Iterable[dict[str, Any]], patient_id: str | None = None) -> PatientRecord:
+    def from_resources(
+        cls, resources: Iterable[dict[str, Any]] | dict[str, Any], patient_id: str | None = None
+    ) -> PatientRecord:
         """A record over resources in memory (a bundle's resources), e.g. to build training sets
         with exactly the code that scores a live patient. ``patient_id`` picks one when there are several."""
-        items = list(resources)
+        items = [resources] if isinstance(resources, dict) else list(resources)
         if items and items[0].get("resourceType") == "Bundle":
             items = [e["resource"] for e in items[0].get("entry") or []]
         patients = [r for r in items if r.get("resourceType") == "Patient"

@@ -28,7 +28,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    tuple_,
     type_coerce,
     update,
 )
@@ -79,6 +78,16 @@ def canonical_json(resource: dict[str, Any]) -> bytes:
         meta = {k: v for k, v in meta.items() if k not in ("versionId", "lastUpdated")}
         resource = {**resource, "meta": meta} if meta else {k: v for k, v in resource.items() if k != "meta"}
     return orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
+
+
+def _by_type(keys: Iterable[tuple[str, str]], chunk: int = 500) -> Iterator[tuple[str, list[str]]]:
+    """(type, ids) groups of at most ``chunk`` ids: lookups that use the (type, id) primary key."""
+    grouped: dict[str, list[str]] = {}
+    for rtype, rid in keys:
+        grouped.setdefault(rtype, []).append(rid)
+    for rtype, ids in grouped.items():
+        for start in range(0, len(ids), chunk):
+            yield rtype, ids[start : start + chunk]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -179,15 +188,14 @@ class Store:
             conn.execute(insert(observation_index), index_rows)
         return WriteSummary(created, updated, unchanged)
 
-    def _current_versions(self, keys: list[tuple[str, str]], conn: Connection) -> dict[tuple[str, str], tuple[int, str]]:
+    def _current_versions(
+        self, keys: list[tuple[str, str]], conn: Connection
+    ) -> dict[tuple[str, str], tuple[int, str]]:
         existing: dict[tuple[str, str], tuple[int, str]] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            rows = conn.execute(
-                select(resources.c.resource_type, resources.c.id, resources.c.version_id,
-                       resources.c.content_hash).where(tuple_(resources.c.resource_type, resources.c.id).in_(chunk))
-            )
-            for rtype, rid, version, chash in rows:
+        for rtype, ids in _by_type(keys):
+            rows = conn.execute(select(resources.c.id, resources.c.version_id, resources.c.content_hash).where(
+                and_(resources.c.resource_type == rtype, resources.c.id.in_(ids))))
+            for rid, version, chash in rows:
                 existing[(rtype, rid)] = (version, chash)
         return existing
 
@@ -224,11 +232,10 @@ class Store:
         if conn is None:
             with self.engine.connect() as own:
                 return self.exists(wanted, own)
-        for start in range(0, len(wanted), 500):
-            rows = conn.execute(select(resources.c.resource_type, resources.c.id).where(
-                and_(tuple_(resources.c.resource_type, resources.c.id).in_(wanted[start : start + 500]),
-                     resources.c.deleted.is_(False))))
-            found.update((t, i) for t, i in rows)
+        for rtype, ids in _by_type(wanted):
+            rows = conn.execute(select(resources.c.id).where(
+                and_(resources.c.resource_type == rtype, resources.c.id.in_(ids), resources.c.deleted.is_(False))))
+            found.update((rtype, rid) for (rid,) in rows)
         return found
 
     def read(self, resource_type: str, rid: str) -> dict[str, Any]:

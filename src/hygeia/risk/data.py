@@ -102,8 +102,11 @@ def _stay_row(path: Path) -> dict[str, float | str]:
 
 
 def physionet2012_features(directory: Path, cache_dir: Path | None = None, limit: int | None = None,
-                           n_jobs: int = 1, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """The feature table of every stay in ``directory`` (cached); index: RecordID."""
+                           n_jobs: int = 1, progress: Callable[[int, int], None] | None = None,
+                           limit_if_uncached: int | None = None) -> pd.DataFrame:
+    """The feature table of every stay in ``directory`` (cached); index: RecordID.
+
+    ``limit_if_uncached``: when the full table is not cached, convert only that many stays (not cached)."""
     if not directory.is_dir():
         raise DataError(f"{directory}: not a directory of PhysioNet 2012 stay files (set-a/<RecordID>.txt)")
     files = sorted(p for p in directory.glob("*.txt") if p.is_file())[:limit]
@@ -113,6 +116,10 @@ def physionet2012_features(directory: Path, cache_dir: Path | None = None, limit
     cache = cache_dir / f"physionet2012-{key}.parquet" if cache_dir else None
     if cache is not None and cache.exists():
         return pd.read_parquet(cache)
+    if cache is not None and cache.with_suffix(".pkl").exists():
+        return pd.read_pickle(cache.with_suffix(".pkl"))
+    if limit_if_uncached is not None and limit_if_uncached < len(files):
+        return physionet2012_features(directory, None, limit_if_uncached, n_jobs, progress)
     rows: list[dict[str, float | str]] = []
     chunk = 100
     for start in range(0, len(files), chunk):
@@ -128,7 +135,10 @@ def physionet2012_features(directory: Path, cache_dir: Path | None = None, limit
     table = pd.DataFrame(rows).set_index("_id")
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        table.to_parquet(cache)
+        try:
+            table.to_parquet(cache)
+        except (ImportError, ValueError):  # no Parquet engine: a pickle is a cache too
+            table.to_pickle(cache.with_suffix(".pkl"))
     return table
 
 

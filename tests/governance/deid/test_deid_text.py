@@ -77,11 +77,13 @@ def test_full_names_and_initials_form_one_span() -> None:
     assert "Maria J. Gonzalez" in found("Spoke with Maria J. Gonzalez about the plan.")
 
 
-def test_unknown_capitalised_words_only_in_general_profile() -> None:
+def test_unknown_capitalised_words_are_names_except_in_drug_context() -> None:
     text = "Her friend Zbigniewa Wrzosek met the team."
     assert "Wrzosek" in " ".join(found(text))
-    assert "Quixlar" not in found("Then the Quixlar team met.")
-    assert "Quixlar" in found("Then the Quixlar team met.", unknown_capitalised=True)
+    assert "Quixlar" in found("Then the Quixlar team met.")
+    assert "Quixlar" not in found("Then started on Quixlar 20 mg daily.")
+    assert "Quixlar" in found("Then started on Quixlar 20 mg daily.", drug_context=False)
+    assert "Quixlar" not in found("Then the Quixlar team met.", unknown_capitalised=False)
 
 
 def test_tags_keep_offsets_into_input() -> None:

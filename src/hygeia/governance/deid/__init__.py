@@ -1,4 +1,4 @@
-"""De-identification of clinical data: free text now; FHIR records, DICOM and tables to follow."""
+"""De-identification of clinical data: free text (``text``), FHIR (``fhir``), DICOM (``dicom``), tables (``kanon``)."""
 
 from hygeia.governance.deid.metrics import Scores, score_spans
 from hygeia.governance.deid.text import (

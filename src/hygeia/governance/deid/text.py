@@ -44,12 +44,15 @@ class DeidConfig:
     """Options of the detector.
 
     ``unknown_capitalised``: also mark capitalised words found in no dictionary (foreign names,
-    company names) in mixed-case text — more recall on general text, less precision on notes full
-    of drug brand names. ``countries``: also mark country names (Safe Harbor keeps them).
+    company names) in mixed-case text. ``drug_context`` (clinical profile): except where the context
+    says a drug or product ("started on Precedex", "Keppra 500 mg"). ``countries``: also mark
+    country names (Safe Harbor keeps them). The general profile is
+    ``DeidConfig(countries=True, drug_context=False)``.
     """
 
-    unknown_capitalised: bool = False
+    unknown_capitalised: bool = True
     countries: bool = False
+    drug_context: bool = True
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,15 @@ _PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
         ),
     ),
     (AGE, "age-context", re.compile(r"\bage(?:d|\s*:)?\s*(?P<v>9\d|1[01]\d)\b", _I)),
-    (AGE, "age-decade", re.compile(r"\b(?:9\d|1[01]\d)'?s\b(?=\s*(?:year|y/?o|old|age)?)", _I)),
+    (
+        AGE,
+        "age-decade",
+        re.compile(
+            r"\b(?:in\s+(?:his|her|their|the)\s+(?:early\s+|mid\s+|late\s+)?)(?P<v>(?:9\d|1[01]\d)'?s)\b"
+            r"|\b(?P<w>(?:9\d|1[01]\d)'?s)(?=\s*(?:year|y/?o|old|age))",
+            _I,
+        ),
+    ),
     (
         LOCATION,
         "street",
@@ -149,6 +160,7 @@ _PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
             r"|infirmary|hospice|healthcare)\b"
         ),
     ),
+    (HOSPITAL, "saint", re.compile(r"\b(?i:st\.|saint|mount|mt\.)\s?[A-Z][A-Za-z]+(?:'s)?(?:\s+(?i:hospital))?")),
     (
         ORGANIZATION,
         "organization",
@@ -168,7 +180,7 @@ _PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     (ID, "card", re.compile(r"\b(?:\d{4}[ -]){3}\d{1,4}\b")),
     (ID, "long-number", re.compile(r"(?<![\w.,/-])\d{7,}(?![\w.,/-]\d)")),
-    (ID, "alnum-id", re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[a-z])[a-z0-9]+(?:-[a-z0-9]+)*\b", _I)),
+    (ID, "alnum-id", re.compile(r"\b(?:[a-z0-9]+-)*[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*\b", _I)),
     (ID, "hash-id", re.compile(r"#\s?(?P<v>\d[\d-]{3,})\b")),
 ]
 
@@ -181,7 +193,9 @@ _PHONE_CONTEXT = re.compile(r"(?:phone|tel|fax|cell|mobile|pager|beeper|contact|
 _PAGER = re.compile(r"\b(?:pager|beeper|pgr|bpr|ext|x)\.?\s?#?\s?(?P<v>\d{3,6})\b", _I)
 _PARTIAL_DATE = re.compile(r"(?<![\w/.:#-])(\d{1,2})/(\d{1,2})(?![\w/%]|\.\d)")
 _PARTIAL_DATE_DASH = re.compile(
-    r"\b(?:on|since|from|until|dated|date|dob|admitted|adm|discharged|d/c)\s(?P<v>(\d{1,2})-(\d{1,2}))(?![\w/-])", _I
+    r"\b(?:on|since|from|until|till|til|thru|through|dated|date|dob|admitted|adm|discharged|d/c|bm|meeting|due|"
+    r"scheduled|planned|appt|appointment|f/u|last|next|starting|started|effective|by|of)\s(?P<v>(\d{1,2})-(\d{1,2}))(?![\w/-])",
+    _I,
 )
 _NOT_DATE_BEFORE = re.compile(
     r"(?:pain|strength|power|motor|murmur|grade|score|scale|gcs|ratio|bp|sbp|map|abg|peep|ps|cpap|bipap|psv|"
@@ -193,6 +207,85 @@ _NOT_DATE_AFTER = re.compile(
     r"systolic|diastolic|holosystolic|units?|mg|ml|l|%|score)\b",
     _I,
 )
+_STREET_NOT = re.compile(
+    r"\b(?:with|by|to|and|of|the|in|at|for|from|on|seen|given|mg|mcg|meq|ml|cc|units?|kcl|iv|po|dr\.?\s*$)\b", _I
+)
+_COMMA_GAP = re.compile(r",?\s{1,2}")
+_NAME_GAP = re.compile(r"\.?,?\s{1,2}|-")
+_SENTENCE_GAP = re.compile(r"[\n.;:!?]")
+_HOSPITAL_HEADS = frozenset(["general", "rehab", "memorial"])
+_PLACE_VERBS = frozenset(
+    [
+        "lives",
+        "live",
+        "living",
+        "resides",
+        "reside",
+        "resident",
+        "home",
+        "moved",
+        "visiting",
+        "native",
+        "born",
+        "originally",
+        "returned",
+        "travelled",
+        "traveled",
+        "vacationing",
+        "vacation",
+        "relocated",
+    ]
+)
+_MOVE_VERBS = frozenset(
+    [
+        "transferred",
+        "transfer",
+        "transfered",
+        "admitted",
+        "d/c",
+        "dc",
+        "discharged",
+        "sent",
+        "returned",
+        "going",
+        "back",
+        "came",
+        "arrived",
+    ]
+)
+# A capitalised unknown word here is a drug or product, not a name: "started on Precedex", "Keppra 500 mg".
+_DRUG_CONTEXT = frozenset(
+    [
+        "on",
+        "started",
+        "start",
+        "restarted",
+        "held",
+        "hold",
+        "given",
+        "give",
+        "d/c",
+        "dc",
+        "changed",
+        "change",
+        "increased",
+        "decreased",
+        "weaned",
+        "wean",
+        "titrated",
+        "continue",
+        "continued",
+        "received",
+        "took",
+        "bolus",
+        "gtt",
+        "to",
+        "of",
+        "and",
+        "or",
+    ]
+)
+_DOSE_AFTER = re.compile(r"\s*(?:\d|gtt|drip|level|dose)", re.I)
 _FRACTIONS = {(1, 2), (1, 3), (2, 3), (1, 4), (3, 4), (1, 8), (5, 5), (4, 5), (3, 5)}
 _WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ž][A-Za-zÀ-ÖØ-öø-ÿĀ-ž'’-]*")
 
@@ -312,7 +405,162 @@ _VERB_PAIRS = frozenset(
         "updated by",
         "name is",
         "speaking with",
+        "given to",
+        "report to",
+        "reported to",
+        "endorsed to",
+        "signed out to",
+        "handed off to",
+        "d/w",
     )
+)
+# Roles before a staff name ("SW Deborah", "RT Kim", "case management (Joy)").
+_ROLES = frozenset(
+    [
+        "sw",
+        "rt",
+        "ot",
+        "cm",
+        "pcp",
+        "pharmacist",
+        "chaplain",
+        "interpreter",
+        "physician",
+        "surgeon",
+        "manager",
+        "management",
+        "coordinator",
+        "worker",
+        "therapist",
+        "nutritionist",
+        "dietitian",
+    ]
+)
+# Function words: never names, even after a name context.
+_FUNCTION = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "nor",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "without",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "about",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "he",
+        "she",
+        "him",
+        "her",
+        "his",
+        "hers",
+        "they",
+        "them",
+        "their",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "not",
+        "no",
+        "yes",
+        "all",
+        "any",
+        "some",
+        "each",
+        "every",
+        "both",
+        "either",
+        "neither",
+        "here",
+        "there",
+        "when",
+        "where",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "what",
+        "why",
+        "how",
+        "if",
+        "then",
+        "than",
+        "so",
+        "too",
+        "very",
+        "also",
+        "just",
+        "only",
+        "still",
+        "again",
+        "up",
+        "down",
+        "out",
+        "off",
+        "re",
+        "per",
+        "via",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "might",
+        "must",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "called",
+        "aware",
+        "at",
+        "bedside",
+        "visited",
+        "visiting",
+        "updated",
+        "stayed",
+        "came",
+        "left",
+        "home",
+        "today",
+        "tonight",
+        "tomorrow",
+        "yesterday",
+    ]
 )
 _AFTER_TITLES = frozenset(["md", "m.d.", "rn", "r.n.", "np", "pa-c", "lpn", "cna", "phd", "dds", "md.", "rn."])
 # Clinical head nouns: "Parkinson's disease", "Foley catheter", "Jackson-Pratt drain".
@@ -360,7 +608,7 @@ _CLINICAL_HEADS = frozenset(
 Case = Literal["upper", "mixed"]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tok:
     start: int
     end: int
@@ -395,7 +643,7 @@ def _english(lw: str, lex: Lexicon) -> bool:
 
 
 def _classify(lw: str, word: str, lex: Lexicon, caps_note: bool) -> str:
-    if lw in lex.clinical:
+    if lw in lex.clinical or lw in _RELATIONS or lw in _FUNCTION:
         return "stop"
     first = lw in lex.first_names
     last = lw in lex.last_names
@@ -435,33 +683,49 @@ def _kind(word: str, lex: Lexicon, caps: bool) -> str:
     return kind
 
 
+_WORD_INFO: dict[tuple[str, bool], tuple[str, str, bool]] = {}
+
+
+def _word_info(word: str, lex: Lexicon, caps: bool) -> tuple[str, str, bool]:
+    """(lower, kind, named) of a word, cached: a note's words are mostly seen before."""
+    key = (word, caps)
+    info = _WORD_INFO.get(key)
+    if info is None:
+        if len(_WORD_INFO) > 200_000:
+            _WORD_INFO.clear()
+        lw = word.lower()
+        info = _WORD_INFO[key] = (lw, _kind(word, lex, caps), lw in lex.first_names or lw in lex.last_names)
+    return info
+
+
 def _tokens(text: str, lex: Lexicon) -> list[_Tok]:
-    matches = list(_WORD.finditer(text))
     words: list[tuple[int, int, str]] = []
-    for m in matches:
-        word, end = m.group(0), m.end()
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        start, end = m.span()
         if word[-1] in "'’-" and len(word) > 1:
             word, end = word[:-1], end - 1
         elif len(word) > 2 and word[-1] in "sS" and word[-2] in "'’":
             word, end = word[:-2], end - 2
-        words.append((m.start(), end, word))
+        words.append((start, end, word))
     # capitals context: share of upper-case letters among the five words either side
-    total = [0]
-    upper = [0]
-    for _, _, w in words:
-        total.append(total[-1] + len(w))
-        upper.append(upper[-1] + (len(w) if w.isupper() else 0))
     n = len(words)
+    total = [0] * (n + 1)
+    upper = [0] * (n + 1)
+    for k, (_, _, w) in enumerate(words):
+        total[k + 1] = total[k] + len(w)
+        upper[k + 1] = upper[k] + (len(w) if w.isupper() else 0)
     out: list[_Tok] = []
+    info = _word_info
     for k, (start, end, word) in enumerate(words):
-        lo, hi = max(0, k - 5), min(n, k + 6)
+        lo = k - 5 if k > 5 else 0
+        hi = k + 6 if k + 6 < n else n
         letters = total[hi] - total[lo]
-        caps = letters > 0 and (upper[hi] - upper[lo]) / letters > 0.7
-        before = text[max(0, start - 3) : start].rstrip(" \t")
+        caps = letters > 0 and (upper[hi] - upper[lo]) > 0.7 * letters
+        before = text[start - 3 if start > 3 else 0 : start].rstrip(" \t")
         sent_start = not before or before[-1] in ".!?:\n*-•>"
-        lw = word.lower()
-        named = lw in lex.first_names or lw in lex.last_names
-        out.append(_Tok(start, end, word, lw, word[:1].isupper(), sent_start, _kind(word, lex, caps), named, caps))
+        lw, kind, named = info(word, lex, caps)
+        out.append(_Tok(start, end, word, lw, word[:1].isupper(), sent_start, kind, named, caps))
     return out
 
 
@@ -475,6 +739,19 @@ def _candidate(tok: _Tok, after_title: bool) -> bool:
     if caps_note:
         return (tok.kind == "weak" and after_title) or (tok.kind == "unknown" and len(tok.word) > 1)
     return tok.cap
+
+
+def _context_candidate(tok: _Tok, lex: Lexicon) -> bool:
+    """After a strong name context (relation, role, title suffix, "name is"): is this token a name?"""
+    if not (tok.cap or tok.caps) or tok.lower in _FUNCTION or tok.lower in _TITLES:
+        return False
+    if tok.kind == "stop":  # an English word: only a first name written with a capital in mixed case
+        return not tok.caps and tok.lower in lex.first_names and len(tok.word) > 2
+    return len(tok.word) > 1 and not (tok.kind == "unknown" and tok.word.isupper() and not tok.caps)
+
+
+def _placeish(tok: _Tok, lex: Lexicon) -> bool:
+    return (tok.cap or tok.caps) and tok.lower not in _FUNCTION and tok.lower not in lex.clinical and tok.kind != "stop"
 
 
 def _initial(text: str, tok: _Tok) -> bool:
@@ -494,6 +771,8 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
             flagged[i], rule[i] = True, why
 
     for i, tok in enumerate(toks):
+        if tok.kind == "stop" and not tok.named:
+            continue  # an ordinary or clinical word that is no name: no rule below can mark it
         lw = tok.lower
         nxt = toks[i + 1] if i + 1 < n else None
         # eponym followed by a clinical head noun ("Parkinson's disease") is never a name
@@ -504,22 +783,21 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
         if title_before and _candidate(tok, True):
             mark(i, "title")
             continue
-        ctx = False
-        if i > 0 and len(gap(i - 1)) <= 4 and "\n" not in gap(i - 1):
+        ctx = strong_ctx = False
+        if i > 0 and len(gap(i - 1)) <= 4 and not _SENTENCE_GAP.search(gap(i - 1)):
             prev = toks[i - 1].lower
-            ctx = prev in _RELATIONS or prev in _VERBS or (i > 1 and (toks[i - 2].lower, prev) in _VERB_PAIRS)
-        if (ctx and _candidate(tok, False) and tok.kind != "unknown") or (
-            ctx and tok.kind == "unknown" and (tok.cap or tok.caps) and toks[i - 1].lower in _RELATIONS
-        ):
+            pair = (toks[i - 2].lower, prev) if i > 1 else ("", prev)
+            strong_ctx = prev in _RELATIONS or prev in _ROLES or pair in _VERB_PAIRS
+            ctx = prev in _VERBS
+        if nxt is not None and _COMMA_GAP.fullmatch(gap(i)):
+            strong_ctx = strong_ctx or nxt.lower in _AFTER_TITLES
+            if nxt.lower == "family" and (tok.kind != "stop" or tok.lower in lex.last_names):
+                strong_ctx = strong_ctx or tok.lower not in _FUNCTION
+        if strong_ctx and _context_candidate(tok, lex):
             mark(i, "context")
             continue
-        if (
-            nxt is not None
-            and nxt.lower in _AFTER_TITLES
-            and re.fullmatch(r",?\s{1,2}", gap(i))
-            and _candidate(tok, False)
-        ):
-            mark(i, "suffix")
+        if ctx and _candidate(tok, False) and (tok.kind != "unknown" or (tok.cap and not tok.word.isupper())):
+            mark(i, "context")
             continue
         if tok.kind == "strong":
             if tok.caps and len(tok.word) < 3:
@@ -535,6 +813,8 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
             and not tok.sent_start
             and len(tok.word) > 1
             and not tok.word.isupper()
+            and not (cfg.drug_context and i > 0 and toks[i - 1].lower in _DRUG_CONTEXT)
+            and not (cfg.drug_context and _DOSE_AFTER.match(text, tok.end))
         ):
             mark(i, "capitalised")
 
@@ -549,13 +829,23 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
                 if not 0 <= j < n or flagged[j]:
                     continue
                 g = gap(min(i, j))
-                if not re.fullmatch(r"\.?,?\s{1,2}|-", g) or "\n" in g:
+                if not _NAME_GAP.fullmatch(g) or "\n" in g:
                     continue
                 tj = toks[j]
                 if _initial(text, tj) or (
                     (tj.kind == "strong" and (tj.cap or tj.caps))
                     or (tj.kind == "unknown" and (tj.cap or tj.caps) and not tj.sent_start)
                     or (tj.kind == "weak" and tj.cap and not tj.caps and not tj.sent_start)
+                    or (  # "SUE GREEN": a surname that is also a word, right after a first name
+                        j == i + 1
+                        and g == " "
+                        and (tj.cap or tj.caps)
+                        and toks[i].lower in lex.first_names
+                        and tj.lower in lex.last_names
+                        and tj.lower not in _FUNCTION
+                        and tj.lower not in lex.clinical
+                        and len(tj.word) > 2
+                    )
                 ):
                     if tj.kind == "unknown" and tj.caps and len(tj.word) < 3:
                         continue
@@ -567,6 +857,8 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
     found = {toks[i].lower for i in range(n) if flagged[i] and len(toks[i].word) > 2}
     for i, tok in enumerate(toks):
         if not flagged[i] and tok.lower in found and (tok.cap or tok.caps) and tok.kind != "stop":
+            if tok.kind == "weak" and (tok.sent_start or tok.lower in ("will", "may")):
+                continue  # "Will continue to monitor": an ambiguous word needs its own context here
             mark(i, "propagated")
 
     spans: list[PhiSpan] = []
@@ -574,7 +866,7 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
     while i < n:
         if flagged[i]:
             j = i
-            while j + 1 < n and flagged[j + 1] and re.fullmatch(r"\.?,?\s{1,2}|-", gap(j)) and "\n" not in gap(j):
+            while j + 1 < n and flagged[j + 1] and _NAME_GAP.fullmatch(gap(j)) and "\n" not in gap(j):
                 j += 1
             end = toks[j].end
             if len(toks[j].word) == 1 and text[end : end + 1] == ".":
@@ -610,10 +902,43 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
                 continue
             if size == 1 and (len(name) < 4 or (not chunk[0].caps and chunk[0].word.isupper())):
                 continue
+            if size == 1 and _english(name, lex) and not (i > 0 and toks[i - 1].lower in ("in", "from", "to", "near")):
+                continue
             spans.append(PhiSpan(chunk[0].start, chunk[-1].end, LOCATION, "city"))
             hit = size
             break
         i += hit or 1
+    for i, tok in enumerate(toks):
+        if (
+            i == 0
+            or not (tok.cap or tok.caps)
+            or tok.lower in _FUNCTION
+            or (tok.kind == "stop" and tok.lower not in lex.cities)
+        ):
+            continue
+        prev = toks[i - 1]
+        if tok.lower in _HOSPITAL_HEADS:
+            continue
+        head = toks[i + 1] if i + 1 < n else None
+        if (
+            head is not None
+            and head.lower in _HOSPITAL_HEADS
+            and text[tok.end : head.start] == " "
+            and tok.lower not in lex.clinical
+            and (head.cap or head.caps)
+        ):
+            spans.append(PhiSpan(tok.start, head.end, HOSPITAL, "hospital-head"))
+            continue
+        if prev.lower in ("in", "from", "to", "near", "at") and i > 1 and len(tok.word) > 2:
+            if tok.lower in lex.clinical or (tok.caps and tok.word.isupper() and len(tok.word) <= 4):
+                continue
+            if toks[i - 2].lower in _PLACE_VERBS:
+                spans.append(PhiSpan(tok.start, tok.end, LOCATION, "place-context"))
+            elif toks[i - 2].lower in _MOVE_VERBS and not (tok.word.isupper() and not tok.caps):
+                j = i
+                while j + 1 < n and text[toks[j].end : toks[j + 1].start] == " " and _placeish(toks[j + 1], lex):
+                    j += 1
+                spans.append(PhiSpan(tok.start, toks[j].end, HOSPITAL, "move-context"))
     # "Springfield, IL 62701": a capitalised place before a state code.
     for m in re.finditer(
         r"\b([A-Z][A-Za-z.'-]+(?:\s[A-Z][A-Za-z.'-]+){0,2}),?\s+([A-Z]{2})\b(\s+\d{5}(?:-\d{4})?)?", text
@@ -667,7 +992,7 @@ def _phones(text: str) -> list[PhiSpan]:
             continue
         groups = re.findall(r"\d+", s.split("x")[0].split("X")[0])
         context = bool(_PHONE_CONTEXT.search(text[max(0, m.start() - 14) : m.start()]))
-        lead = s[0] in "+(0"
+        lead = s[0] in "+(" or (s[0] == "0" and len(groups) > 2)
         if " " in s.strip() and not re.search(r"[-.()]", s) and not (lead or context) and len(groups) < 4:
             continue
         if len(groups) == 2 and not (len(groups[0]) == 3 and len(groups[1]) == 4) and not (lead or context):
@@ -683,8 +1008,15 @@ def _partial_dates(text: str) -> list[PhiSpan]:
     spans: list[PhiSpan] = []
     for pattern in (_PARTIAL_DATE, _PARTIAL_DATE_DASH):
         for m in pattern.finditer(text):
-            a, b = int(m.group(1)), int(m.group(2))
+            g = 2 if pattern is _PARTIAL_DATE_DASH else 1
+            a, b = int(m.group(g)), int(m.group(g + 1))
             if not (1 <= a <= 12 and 1 <= b <= 31) or (a, b) in _FRACTIONS:
+                continue
+            if (
+                pattern is _PARTIAL_DATE
+                and b == 10
+                and re.search(r"pain|relief|/10|scale", text[max(0, m.start() - 60) : m.end() + 30], _I)
+            ):
                 continue
             if pattern is _PARTIAL_DATE and (
                 _NOT_DATE_BEFORE.search(text[max(0, m.start() - 12) : m.start()])
@@ -706,11 +1038,115 @@ def _valid_numeric_date(s: str) -> bool:
     return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)
 
 
-def _patterns(text: str) -> list[PhiSpan]:
+# Cheap gates: a pattern runs only when the note holds one of its key words (a set lookup over the
+# tokens, computed once) or characters; most notes skip most patterns.
+_GATE_WORDS: dict[str, frozenset[str]] = {
+    "date-text": frozenset(re.findall(r"[a-z]+", _MONTH.replace("(?:", " ").replace(")?", " ")))
+    | {"may", "june", "july"},
+    "holiday": frozenset(
+        [
+            "christmas",
+            "thanksgiving",
+            "easter",
+            "new",
+            "halloween",
+            "independence",
+            "memorial",
+            "labor",
+            "labour",
+            "valentine",
+            "xmas",
+        ]
+    ),
+    "unit": frozenset(["apt", "apartment", "suite", "ste", "p", "po", "box", "psc", "unit"]),
+    "zip-context": frozenset(["zip"]),
+    "ssn-context": frozenset(["ssn"]),
+    "age-context": frozenset(["age", "aged"]),
+    "hospital": frozenset(
+        [
+            "hospital",
+            "medical",
+            "med",
+            "health",
+            "clinic",
+            "nursing",
+            "rehab",
+            "rehabilitation",
+            "infirmary",
+            "hospice",
+            "healthcare",
+        ]
+    ),
+    "saint": frozenset(["st", "saint", "mount", "mt"]),
+    "organization": frozenset(
+        [
+            "inc",
+            "llc",
+            "ltd",
+            "corp",
+            "corporation",
+            "company",
+            "group",
+            "systems",
+            "technologies",
+            "associates",
+            "partners",
+            "bank",
+            "university",
+            "college",
+            "institute",
+            "foundation",
+            "pharmacy",
+        ]
+    ),
+    "id-context": frozenset(
+        [
+            "mrn",
+            "mr",
+            "acct",
+            "account",
+            "license",
+            "licence",
+            "lic",
+            "serial",
+            "s",
+            "n",
+            "policy",
+            "member",
+            "record",
+            "device",
+            "id",
+            "unit",
+        ]
+    ),
+    "url": frozenset(["http", "https", "www"]),
+    "domain": frozenset(["com", "org", "net", "edu", "gov", "info", "biz", "io"]),
+    "military": frozenset(["apo", "fpo", "dpo"]),
+}
+_DIGITS = re.compile(r"\d+")
+_AGE_NUMBER = re.compile(r"(?<!\d)(?:9\d|1[01]\d)(?!\d)")
+_GATE_CHARS = {"email": "@", "ipv4": ".", "ipv6": ":", "ssn": "-", "hash-id": "#"}
+
+
+def _patterns(text: str, words: frozenset[str] | set[str] = frozenset()) -> list[PhiSpan]:
     spans: list[PhiSpan] = []
+    runs = [len(r) for r in _DIGITS.findall(text)]
+    numbers = {"long-number": max(runs, default=0) >= 7, "card": runs.count(4) >= 3}
+    ages = bool(_AGE_NUMBER.search(text))
     for label, rule, pattern in _PATTERNS:
+        if not numbers.get(rule, True) or (label == AGE and not ages):
+            continue
+        gate = _GATE_WORDS.get(rule)
+        if gate is not None and words and gate.isdisjoint(words):
+            continue
+        char = _GATE_CHARS.get(rule)
+        if char is not None and char not in text:
+            continue
         for m in pattern.finditer(text):
-            v = "v" if "v" in pattern.groupindex else 0
+            v: int | str = 0
+            for name in pattern.groupindex:
+                if m.group(name) is not None:
+                    v = name
             start, end = m.span(v)
             s = m.group(v)
             lead = len(s) - len(s.lstrip(" \t:#"))
@@ -721,8 +1157,23 @@ def _patterns(text: str) -> list[PhiSpan]:
                 continue
             if rule == "ipv6" and not (re.search(r"[a-f]", s, _I) or s.count(":") >= 4):
                 continue
-            if rule == "alnum-id" and sum(c.isdigit() for c in s) < 5:
+            if rule == "alnum-id" and (
+                s.isdigit()
+                or sum(c.isdigit() for c in s) < 5
+                or not any(c.isalpha() for c in s)
+                or (s[-1] in "sS" and s[:-1].replace("-", "").isdigit())
+            ):
                 continue
+            if rule == "street" and _STREET_NOT.search(s):
+                continue
+            if rule in ("hospital", "organization"):
+                parts = list(re.finditer(r"[\w'&.-]+", s))
+                k = 0
+                while k < len(parts) - 1 and parts[k].group(0).lower().rstrip(".") in _FUNCTION:
+                    k += 1
+                if k == len(parts) - 1 and len(parts) > 1:
+                    continue  # "in the hospital"
+                start += parts[k].start() - lead
             if rule == "date-text" and re.match(r"(?:may|mar)\b", s, _I) and not s[0].isupper():
                 continue
             spans.append(PhiSpan(start, end, LOCATION if label == "ZIP" else label, rule))
@@ -749,7 +1200,8 @@ def find_phi(text: str, *, config: DeidConfig | None = None, lexicon: Lexicon | 
     cfg = config or DeidConfig()
     lex = lexicon or load_lexicon()
     toks = _tokens(text, lex)
-    found = _patterns(text) + _phones(text) + _partial_dates(text) + _places(text, toks, lex, cfg)
+    words = {t.lower for t in toks} or {""}
+    found = _patterns(text, words) + _phones(text) + _partial_dates(text) + _places(text, toks, lex, cfg)
     found += _names(text, toks, lex, cfg)
     return _resolve(found)
 

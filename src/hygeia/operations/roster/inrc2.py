@@ -3,8 +3,18 @@
 Source: S. Ceschia, N. Dang, P. De Causmaecker, S. Haspeslagh, A. Schaerf (2015), "The Second
 International Nurse Rostering Competition", arXiv:1501.04177 — file formats (scenario, history,
 week data, weekly solutions) and the constraints H1–H4 and S1–S7 with their weights:
-S1 optimal coverage 30, S2 consecutive assignments 15, S3 consecutive days off 30, S4 preferences 10,
-S5 complete weekends 30, S6 total assignments 20, S7 working weekends 30.
+S1 optimal coverage 30, S2 consecutive assignments 15 per day for same-shift-type stretches and 30 per day
+for working-day stretches, S3 consecutive days off 30, S4 preferences 10, S5 complete weekends 30,
+S6 total assignments 20, S7 working weekends 30. The official validator reports both parts of S2 as one
+line, "Consecutive constraints".
+
+Border rules (the competition's "border data"): a stretch that starts on the first day continues the
+history's counters (``numberOfConsecutiveAssignments`` of ``lastAssignedShiftType``,
+``numberOfConsecutiveWorkingDays``, ``numberOfConsecutiveDaysOff``); days already worked in the history
+are not charged again for the maximum; a history stretch that ends on the day before the horizon pays its
+minimum; the stretch that ends on the horizon's last day pays only the maximum (it may go on). A
+multi-week solution is evaluated as one sequence from the initial history, which equals evaluating the
+weeks in turn and carrying the history forward.
 """
 
 from __future__ import annotations
@@ -15,9 +25,10 @@ from dataclasses import dataclass
 from hygeia.operations.roster.curtois import RosterFormatError
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-WEIGHTS = {"optimal_coverage": 30, "consecutive": 15, "days_off": 30, "preferences": 10,
-           "complete_weekends": 30, "total_assignments": 20, "working_weekends": 30}
-# The official validator's names for the cost components, in its order.
+WEIGHTS = {"optimal_coverage": 30, "consecutive_shift": 15, "consecutive_work": 30, "days_off": 30,
+           "preferences": 10, "complete_weekends": 30, "total_assignments": 20, "working_weekends": 30}
+# The official validator's names for the cost components, in its order; "Consecutive constraints"
+# is the sum of the same-shift and the working-day parts of S2.
 OFFICIAL_NAMES = {
     "total_assignments": "Total assignment constraints",
     "consecutive": "Consecutive constraints",
@@ -211,7 +222,8 @@ class Inrc2Evaluation:
     hard: dict[str, int]  # H1-H4 violation counts
 
     def official(self) -> dict[str, int]:
-        return {OFFICIAL_NAMES[k]: self.costs[k] for k in OFFICIAL_NAMES}
+        costs = self.costs | {"consecutive": self.costs["consecutive_shift"] + self.costs["consecutive_work"]}
+        return {OFFICIAL_NAMES[k]: costs[k] for k in OFFICIAL_NAMES}
 
 
 def _stretches(seq: Sequence[str | None], same: bool) -> list[tuple[int, int, str | None]]:
@@ -281,22 +293,22 @@ def evaluate_inrc2(
                 carried = h.consecutive_work if working else h.consecutive_off
             lo, hi = c.consecutive_work if working else c.consecutive_off
             cost = _stretch_cost(length + carried, lo, hi, start + length == horizon, carried)
-            units["consecutive" if working else "days_off"] += cost
+            units["consecutive_work" if working else "days_off"] += cost
         # the history stretch that ends right at the start of the horizon
         first_working = seq[0] is not None
         if first_working and h.consecutive_off > 0:
             units["days_off"] += max(0, c.consecutive_off[0] - h.consecutive_off)
         if not first_working and h.consecutive_work > 0:
-            units["consecutive"] += max(0, c.consecutive_work[0] - h.consecutive_work)
+            units["consecutive_work"] += max(0, c.consecutive_work[0] - h.consecutive_work)
         # consecutive assignments of the same shift type
         for start, length, kind in _stretches(seq, same=True):
             if kind is None:
                 continue
             carried = h.consecutive_shift if start == 0 and kind == h.last_shift else 0
             lo, hi = scenario.shifts[kind]
-            units["consecutive"] += _stretch_cost(length + carried, lo, hi, start + length == horizon, carried)
+            units["consecutive_shift"] += _stretch_cost(length + carried, lo, hi, start + length == horizon, carried)
         if h.last_shift is not None and h.consecutive_shift > 0 and seq[0] != h.last_shift:
-            units["consecutive"] += max(0, scenario.shifts[h.last_shift][0] - h.consecutive_shift)
+            units["consecutive_shift"] += max(0, scenario.shifts[h.last_shift][0] - h.consecutive_shift)
         worked_weekends = 0
         for w in range(len(weeks)):
             sat, sun = seq[7 * w + 5] is not None, seq[7 * w + 6] is not None

@@ -3,15 +3,25 @@
 The model encodes every hard constraint of the benchmark (one shift a day, forbidden successions,
 maximum shifts per type, total minutes, minimum/maximum consecutive shifts, minimum consecutive
 days off, maximum weekends, fixed days off) and the weighted soft penalties (shift on/off requests,
-under- and over-cover). On top of the plain model: redundant bounds on the number of shifts per
-employee, and — after a first full solve — a large-neighbourhood search (LNS) that frees a few
-employees or a window of days at a time and re-optimises them with the rest fixed.
+under- and over-cover). Formulation: shift-on-day booleans with an explicit "off" boolean in an
+exactly-one per employee and day; run-length rules as clauses over sliding windows (a window of
+``max+1`` days holds a day off; an interior block shorter than the minimum is forbidden pattern by
+pattern); weekends as "worked" booleans bounded by both days; redundant bounds on the number of
+worked days per employee (from the minutes); symmetry breaking between employees
+with identical contracts, days off and no requests (ordered by worked minutes).
+
+Search: a short full solve for a first solution and a bound, then a large-neighbourhood search (LNS)
+that frees a few employees, a window of days, or some employees on a window, re-solves that part
+with the rest fixed and the incumbent as hint, accepts equal or better rosters, and adapts the
+neighbourhood size to how quickly the sub-problems close.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,57 +34,73 @@ from hygeia.operations.roster.curtois import OFF, CurtoisInstance, evaluate_curt
 
 _ORTOOLS_VERSION = version("ortools")
 Progress = Callable[[float, int], None]  # (elapsed seconds, incumbent objective)
+Key = tuple[str, int, str]
+_SUB_DTIME = 0.15  # CP-SAT deterministic time per LNS sub-problem (about 0.5 s on one core)
 
 
 @dataclass
 class _Model:
     model: cp_model.CpModel
-    x: dict[tuple[str, int, str], cp_model.IntVar]
+    x: dict[Key, cp_model.IntVar]
     objective: cp_model.LinearExprT
+
+
+def _twins(instance: CurtoisInstance) -> list[list[str]]:
+    """Groups of interchangeable employees: same limits, same days off, and no requests at all."""
+    requested = {r.employee for r in (*instance.on_requests, *instance.off_requests)}
+    groups: dict[tuple[object, ...], list[str]] = {}
+    for eid, st in instance.staff.items():
+        if eid in requested:
+            continue
+        key = (tuple(sorted(st.max_shifts.items())), st.max_minutes, st.min_minutes, st.max_consecutive,
+               st.min_consecutive, st.min_consecutive_off, st.max_weekends,
+               tuple(sorted(instance.days_off.get(eid, ()))))
+        groups.setdefault(key, []).append(eid)
+    return [g for g in groups.values() if len(g) > 1]
 
 
 def build_model(instance: CurtoisInstance) -> _Model:
     """The CP-SAT model: ``x[e, d, s]`` = employee ``e`` works shift ``s`` on day ``d``."""
     m = cp_model.CpModel()
     horizon, shifts = instance.horizon, list(instance.shifts)
-    x: dict[tuple[str, int, str], cp_model.IntVar] = {}
-    work: dict[tuple[str, int], cp_model.LinearExprT] = {}
+    x: dict[Key, cp_model.IntVar] = {}
     min_len = min(s.minutes for s in instance.shifts.values())
     max_len = max(s.minutes for s in instance.shifts.values())
+    minutes_of: dict[str, cp_model.LinearExprT] = {}
     for eid, st in instance.staff.items():
         off = instance.days_off.get(eid, frozenset())
+        ws: list[cp_model.IntVar] = []
         for d in range(horizon):
             for s in shifts:
                 x[eid, d, s] = m.new_bool_var(f"x_{eid}_{d}_{s}")
                 if d in off or st.max_shifts.get(s, horizon) == 0:
                     m.add(x[eid, d, s] == 0)
-            m.add_at_most_one(x[eid, d, s] for s in shifts)
-            work[eid, d] = sum(x[eid, d, s] for s in shifts)
+            w = m.new_bool_var(f"w_{eid}_{d}")
+            m.add_exactly_one([w.Not(), *(x[eid, d, s] for s in shifts)])
+            if d in off:
+                m.add(w == 0)
+            ws.append(w)
         for d in range(horizon - 1):
             for s, shift in instance.shifts.items():
                 for t in shift.cannot_follow:
                     m.add_bool_or([x[eid, d, s].Not(), x[eid, d + 1, t].Not()])
         for s in shifts:
-            m.add(sum(x[eid, d, s] for d in range(horizon)) <= st.max_shifts.get(s, horizon))
+            limit = st.max_shifts.get(s, horizon)
+            if limit < horizon:
+                m.add(sum(x[eid, d, s] for d in range(horizon)) <= limit)
         minutes = sum(instance.shifts[s].minutes * x[eid, d, s] for d in range(horizon) for s in shifts)
-        m.add(minutes <= st.max_minutes)
-        m.add(minutes >= st.min_minutes)
+        minutes_of[eid] = minutes
+        m.add_linear_constraint(minutes, st.min_minutes, st.max_minutes)
         # redundant: bounds on the number of worked days implied by the minutes
-        total = sum(work[eid, d] for d in range(horizon))
-        m.add(total <= st.max_minutes // min_len)
-        m.add(total >= math.ceil(st.min_minutes / max_len))
-        w = [work[eid, d] for d in range(horizon)]
+        m.add_linear_constraint(sum(ws), math.ceil(st.min_minutes / max_len), st.max_minutes // min_len)
         k = st.max_consecutive
-        for d in range(horizon - k):
-            m.add(sum(w[d : d + k + 1]) <= k)
+        for d in range(horizon - k):  # any k+1 consecutive days hold a day off
+            m.add_bool_or([v.Not() for v in ws[d : d + k + 1]])
         # interior blocks shorter than the minimum are forbidden (edge blocks are exempt)
-        ws = [m.new_bool_var(f"w_{eid}_{d}") for d in range(horizon)]
-        for d in range(horizon):
-            m.add(ws[d] == w[d])
         for minimum, on in ((st.min_consecutive, True), (st.min_consecutive_off, False)):
             for length in range(1, minimum):
                 for start in range(1, horizon - length):
-                    inside = [ws[d] for d in range(start, start + length)]
+                    inside = ws[start : start + length]
                     before, after = ws[start - 1], ws[start + length]
                     if on:  # forbid: off, work*length, off
                         m.add_bool_or([before, after, *(v.Not() for v in inside)])
@@ -83,11 +109,17 @@ def build_model(instance: CurtoisInstance) -> _Model:
         weekend_vars = []
         for i, days in enumerate(instance.weekends()):
             wk = m.new_bool_var(f"wk_{eid}_{i}")
-            m.add_max_equality(wk, [ws[d] for d in days])
+            for d in days:
+                m.add_implication(ws[d], wk)
+            m.add_bool_or([wk.Not(), *(ws[d] for d in days)])
             weekend_vars.append(wk)
-        m.add(sum(weekend_vars) <= st.max_weekends)
+        if st.max_weekends < len(weekend_vars):
+            m.add(sum(weekend_vars) <= st.max_weekends)
+    for group in _twins(instance):  # interchangeable employees: order them by worked minutes
+        for a, b in itertools.pairwise(group):
+            m.add(minutes_of[a] >= minutes_of[b])
 
-    terms: list[cp_model.LinearExpr] = []
+    terms: list[cp_model.LinearExprT] = []
     constant = 0
     for r in instance.on_requests:
         constant += r.weight
@@ -105,7 +137,7 @@ def build_model(instance: CurtoisInstance) -> _Model:
     return _Model(m, x, objective)
 
 
-def _roster(instance: CurtoisInstance, values: dict[tuple[str, int, str], int]) -> dict[str, list[str]]:
+def _roster(instance: CurtoisInstance, values: dict[Key, int]) -> dict[str, list[str]]:
     roster = {}
     for eid in instance.staff:
         row = []
@@ -115,7 +147,7 @@ def _roster(instance: CurtoisInstance, values: dict[tuple[str, int, str], int]) 
     return roster
 
 
-def _penalised(instance: CurtoisInstance, values: dict[tuple[str, int, str], int]) -> tuple[list[str], list[int]]:
+def _penalised(instance: CurtoisInstance, values: dict[Key, int]) -> tuple[list[str], list[int]]:
     """Employees with a violated request and days with a cover penalty in the incumbent."""
     employees = {r.employee for r in instance.on_requests if not values[r.employee, r.day, r.shift]}
     employees |= {r.employee for r in instance.off_requests if values[r.employee, r.day, r.shift]}
@@ -130,7 +162,130 @@ def _solver(seconds: float, workers: int, seed: int) -> cp_model.CpSolver:
     solver.parameters.max_time_in_seconds = max(0.05, seconds)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
+    solver.parameters.linearization_level = 2
+    solver.parameters.symmetry_level = 2
     return solver
+
+
+class _Incumbent(cp_model.CpSolverSolutionCallback):
+    """Reports each improving solution of the full solve to ``progress`` and stops the search at the
+    first solution found after ``deadline`` (so that a slow first solution does not end in nothing)."""
+
+    def __init__(self, start: float, progress: Progress | None, deadline: float) -> None:
+        super().__init__()
+        self.start, self.progress, self.deadline = start, progress, deadline
+        self.found = False
+
+    def on_solution_callback(self) -> None:
+        self.found = True
+        if self.progress:
+            self.progress(time.perf_counter() - self.start, round(self.objective_value))
+        if time.perf_counter() - self.start >= self.deadline:
+            self.stop_search()
+
+
+@dataclass
+class _Size:
+    """An adaptive neighbourhood size: grows when sub-problems close fast, shrinks when they time out."""
+
+    value: float
+    low: float
+    high: float
+    gain: float = 0.0  # objective decrease found with this neighbourhood (decaying)
+    spent: float = 0.0  # seconds spent on it (decaying)
+
+    def adapt(self, closed: bool) -> None:
+        self.value = min(max(self.low, self.value * (1.1 if closed else 0.8)), self.high)
+
+    def credit(self, gain: float, seconds: float, decay: float = 0.97) -> None:
+        self.gain = decay * self.gain + gain
+        self.spent = decay * self.spent + seconds
+
+    @property
+    def rate(self) -> float:
+        return (self.gain + 1.0) / (self.spent + 1.0)
+
+
+def _neighbourhood(instance: CurtoisInstance, values: dict[Key, int], sizes: dict[str, _Size],
+                   rng: random.Random) -> tuple[str, set[str], range]:
+    """Employees and a window of days to free: some employees on the whole horizon ("rows"), all
+    employees on a window, around a mis-covered day when there is one ("window"), or some of the
+    employees on half of the horizon ("block"); the kind is drawn by its recent gain per second."""
+    employees, horizon = list(instance.staff), instance.horizon
+    hot_e, hot_d = _penalised(instance, values)
+    kinds = ("rows", "window", "block")
+    rates = [sizes[k].rate for k in kinds]  # choose by recent objective gain per second, with exploration
+    kind = rng.choices(kinds, weights=[r + 0.25 * sum(rates) / len(rates) for r in rates])[0]
+    if kind == "rows":
+        count = round(sizes["rows"].value)
+        if hot_d and rng.random() < 0.5:  # staff who are off on a mis-covered day could move to it
+            day = rng.choice(hot_d)
+            idle = [e for e in employees if day not in instance.days_off.get(e, ())
+                    and not any(values[e, day, s] for s in instance.shifts)]
+            free = set(rng.sample(idle, min(len(idle), (count + 1) // 2)))
+            free |= set(rng.sample(employees, count - len(free)))
+        else:
+            free = set(rng.sample(employees, count))
+        if hot_e and rng.random() < 0.6:
+            free.pop()
+            free.add(rng.choice(hot_e))
+        return kind, free, range(horizon)
+    if kind == "window":
+        width = round(sizes["window"].value)
+        centre = rng.choice(hot_d) if hot_d and rng.random() < 0.7 else rng.randrange(horizon)
+        first = min(max(0, centre - rng.randrange(width)), horizon - width)
+        return kind, set(employees), range(first, first + width)
+    width = max(1, horizon // 2)
+    first = rng.randint(0, horizon - width)
+    return kind, set(rng.sample(employees, round(sizes["block"].value))), range(first, first + width)
+
+
+class _Lns:
+    """Large-neighbourhood search over a shared incumbent; ``run`` may go on in several threads at once
+    (CP-SAT releases the GIL while it solves), each solving its sub-problems on one worker."""
+
+    def __init__(self, instance: CurtoisInstance, built: _Model, values: dict[Key, int], best: int,
+                 start: float, time_limit: float, progress: Progress | None, bound: int = 0) -> None:
+        self.instance, self.built, self.values, self.best, self.bound = instance, built, values, best, bound
+        self.start, self.time_limit, self.progress = start, time_limit, progress
+        n, horizon = len(instance.staff), instance.horizon
+        self.sizes = {"rows": _Size(min(2.0, n), min(2.0, n), n), "window": _Size(min(5.0, horizon), 1.0, horizon),
+                      "block": _Size(min(4.0, n), min(2.0, n), n)}
+        self.lock = threading.Lock()
+        self.iterations = self.improvements = 0
+
+    def run(self, seed: int) -> None:
+        rng = random.Random(seed)
+        while (remaining := self.time_limit - (time.perf_counter() - self.start)) > 0.2 and self.best > self.bound:
+            with self.lock:
+                self.iterations += 1
+                values, best = self.values, self.best
+                kind, free_e, window = _neighbourhood(self.instance, values, self.sizes, rng)
+            proto = self.built.model.clone()
+            domains = proto.proto.variables
+            for k, var in self.built.x.items():
+                if k[0] in free_e and k[1] in window:
+                    proto.add_hint(proto.get_bool_var_from_proto_index(var.index), values[k])
+                else:  # fix by domain: cheaper to build and presolve than an equality constraint
+                    domain = domains[var.index].domain
+                    domain[0] = domain[1] = values[k]
+            sub = _solver(remaining - 0.1, 1, rng.randrange(1 << 30))
+            # a deterministic work limit, so that the neighbourhood sizes do not depend on machine load
+            sub.parameters.max_deterministic_time = _SUB_DTIME
+            status = sub.solve(proto)
+            found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            value = round(sub.objective_value) if found else best + 1
+            with self.lock:
+                self.sizes[kind].adapt(status == cp_model.OPTIMAL)
+                self.sizes[kind].credit(max(0, self.best - value), sub.wall_time)
+                # accept an improvement, or an equal roster when nobody moved the incumbent meanwhile
+                if value < self.best or (value == self.best and self.values is values):
+                    self.values = {k: int(sub.value(v)) for k, v in self.built.x.items()}
+                    if value < self.best:
+                        self.improvements += 1
+                        self.best = value
+                        if self.progress:
+                            self.progress(time.perf_counter() - self.start, value)
 
 
 def solve_curtois(
@@ -140,19 +295,27 @@ def solve_curtois(
     seed: int = 0,
     lns: bool = True,
     progress: Progress | None = None,
-    first_fraction: float = 0.5,
+    first_fraction: float = 0.1,
 ) -> Plan:
     """Solve within ``time_limit`` seconds; returns a :class:`Plan` whose objective the evaluator confirms.
 
-    The full model gets ``first_fraction`` of the time (CP-SAT's own portfolio); the rest goes to the
-    LNS that re-optimises a few employees or a window of days at a time around the penalties.
+    The full model gets ``first_fraction`` of the time, or longer until it has a first solution (it also
+    gives the lower bound); the rest goes to the LNS, in ``workers`` threads. With ``lns=False`` the
+    full model gets all of the time (the plain-model anchor).
     """
     start = time.perf_counter()
     built = build_model(instance)
-    keys = list(built.x)
     first = time_limit if not lns else max(1.0, first_fraction * time_limit)
-    solver = _solver(first, workers, seed)
-    status = solver.solve(built.model)
+    solver = _solver(time_limit, workers, seed)
+    incumbent = _Incumbent(start, progress, first)
+    # the full solve gets `first` seconds once it has a solution, or goes on until its first one
+    timer = threading.Timer(max(0.0, first - (time.perf_counter() - start)),
+                            lambda: solver.stop_search() if incumbent.found else None)
+    timer.start()
+    try:
+        status = solver.solve(built.model, incumbent)
+    finally:
+        timer.cancel()
     notes: list[str] = []
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         reason = "proved infeasible" if status == cp_model.INFEASIBLE else "no solution found in the time limit"
@@ -161,56 +324,21 @@ def solve_curtois(
     values = {k: int(solver.value(v)) for k, v in built.x.items()}
     best = round(solver.objective_value)
     bound = math.ceil(solver.best_objective_bound - 1e-6)
-    optimal = status == cp_model.OPTIMAL
-    if progress:
-        progress(time.perf_counter() - start, best)
-    rng = random.Random(seed)
-    employees = list(instance.staff)
-    iterations = improvements = 0
-    while lns and not optimal and best > bound and time.perf_counter() - start < time_limit - 0.2:
-        iterations += 1
-        proto = built.model.clone()
-        kind = rng.random()
-        hot_e, hot_d = _penalised(instance, values)
-        if kind < 0.5:  # a few employees (one with an unmet request when there is one), whole horizon
-            free_e = set(rng.sample(employees, min(len(employees), rng.randint(2, 5))))
-            if hot_e and kind < 0.35:
-                free_e.add(rng.choice(hot_e))
-            free = {k for k in keys if k[0] in free_e}
-        elif kind < 0.75:  # a window of days (around an under/over-covered day when there is one)
-            width = min(instance.horizon, rng.randint(6, 10))
-            centre = rng.choice(hot_d) if hot_d and kind < 0.65 else rng.randrange(instance.horizon)
-            first_day = min(max(0, centre - rng.randrange(width)), instance.horizon - width)
-            free = {k for k in keys if first_day <= k[1] < first_day + width}
-        else:  # half of the employees on a longer window
-            free_e = set(rng.sample(employees, max(1, len(employees) // 2)))
-            width = min(instance.horizon, rng.randint(10, 14))
-            first_day = rng.randint(0, instance.horizon - width)
-            free = {k for k in keys if k[0] in free_e and first_day <= k[1] < first_day + width}
-        for k, var in built.x.items():
-            local = proto.get_bool_var_from_proto_index(var.index)
-            if k in free:
-                proto.add_hint(local, values[k])
-            else:
-                proto.add(local == values[k])
-        remaining = time_limit - (time.perf_counter() - start)
-        sub = _solver(min(2.0, remaining - 0.1), workers, seed + iterations)
-        sub_status = sub.solve(proto)
-        if sub_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            value = round(sub.objective_value)
-            values = {k: int(sub.value(v)) for k, v in built.x.items()}
-            if value < best:
-                improvements += 1
-                best = value
-                if progress:
-                    progress(time.perf_counter() - start, best)
+    search = _Lns(instance, built, values, best, start, time_limit, progress, bound)
+    if lns and best > bound:
+        threads = [threading.Thread(target=search.run, args=(seed + 1000 * t,)) for t in range(max(1, workers))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    values, best = search.values, search.best
+    iterations, improvements = search.iterations, search.improvements
     roster = _roster(instance, values)
     check = evaluate_curtois(instance, roster)
     if check.objective != best or not check.feasible:
         notes.append(f"evaluator disagrees with the model: {check.objective} vs {best}; {check.violations[:3]}")
-    if optimal or best <= bound:
-        notes.append("proved optimal")
-    notes.append(f"first solve {first:.1f}s; LNS iterations {iterations}, improvements {improvements}")
+    notes.append("proved optimal" if best <= bound else f"lower bound {bound}")
+    notes.append(f"first solve {solver.wall_time:.1f}s; LNS iterations {iterations}, improvements {improvements}")
     return Plan(
         problem=f"curtois-roster:{instance.name}",
         objective=check.objective,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import hygeia.ews.schema  # noqa: F401
+import hygeia.ews.schema
+import hygeia.governance.schema  # noqa: F401
 from hygeia.records.schema import metadata
 
 config = context.config

@@ -1,0 +1,181 @@
+"""CDS Hooks under load: patient-view and order-select, 50 concurrent clients, wrk on loopback, against
+`hygeia serve` (uvicorn, one worker) on a synthetic SQLite hospital. Every request carries its own
+ES384-signed CDS client JWT (unique jti: replay protection stays on), pre-generated before the run.
+
+    python benchmarks/bench_api_cds.py [--duration 60] [--connections 50] [--patients 200]
+
+Prints requests/s, p50/p99 latency and errors per hook beside the goal (p99 < 100 ms, zero errors) and
+the CDS Hooks spec's guidance (~500 ms). Needs `wrk` (Debian: apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from hygeia.governance.smart import register_client
+from hygeia.records import Store, ingest_bundle
+
+ISS = "https://bench-ehr.example"
+LUA = r"""
+local counter = 0
+function setup(thread) thread:set("id", counter); counter = counter + 1 end
+function init(args)
+  tokens = {}; local i = 0
+  for line in io.lines("%(tokens)s") do
+    if i %% %(threads)d == id then tokens[#tokens + 1] = line end
+    i = i + 1
+  end
+  patients = {%(patients)s}; idx = 0
+end
+function request()
+  idx = idx + 1
+  local body = string.gsub([[%(body)s]], "PATIENT", patients[(idx %% #patients) + 1])
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+                                  ["Authorization"] = "Bearer " .. tokens[((idx - 1) %% #tokens) + 1]}, body)
+end
+"""
+
+
+def _patient_bundle(pid: str, i: int) -> dict[str, Any]:
+    vitals = [("9279-1", 14 + i % 12, "/min"), ("59408-5", 92 + i % 7, "%"), ("8480-6", 100 + i % 40, "mm[Hg]"),
+              ("8867-4", 60 + i % 60, "/min"), ("8310-5", 36.5 + (i % 3) / 2, "Cel")]
+    entries: list[dict[str, Any]] = [{"resource": {"resourceType": "Patient", "id": pid, "gender": "female",
+                                                   "birthDate": "1950-01-01"}}]
+    for hour in range(6):
+        for j, (code, value, unit) in enumerate(vitals):
+            entries.append({"resource": {
+                "resourceType": "Observation", "id": f"{pid}-{hour}-{j}", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "subject": {"reference": f"Patient/{pid}"}, "effectiveDateTime": f"2024-01-01T{hour:02d}:00:00Z",
+                "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org",
+                                  "code": unit}}})
+    entries.append({"resource": {
+        "resourceType": "Observation", "id": f"{pid}-pgx", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "53040-2"}]},
+        "subject": {"reference": f"Patient/{pid}"}, "effectiveDateTime": "2023-01-01T00:00:00Z",
+        "valueCodeableConcept": {"text": "Poor Metabolizer"},
+        "component": [{"code": {"coding": [{"system": "http://loinc.org", "code": "48018-6"}]},
+                       "valueCodeableConcept": {"coding": [{"system": "http://www.genenames.org/geneId",
+                                                            "code": "HGNC:2621", "display": "CYP2C19"}]}}]}})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def _tokens(key: Any, kid: str, aud: str, n: int, path: Path) -> None:
+    now = int(time.time())
+    with path.open("w") as fh:
+        for _ in range(n):
+            fh.write(jwt.encode({"iss": ISS, "aud": aud, "iat": now, "exp": now + 290, "jti": uuid.uuid4().hex},
+                                key, algorithm="ES384", headers={"kid": kid}) + "\n")
+
+
+def _wrk(url: str, script: Path, duration: int, connections: int, threads: int) -> dict[str, float]:
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s",
+                          "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        if m is None:
+            return float("nan")
+        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
+    return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "requests": total, "errors": errors}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--patients", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk not found: apt-get install wrk", file=sys.stderr)
+        return 2
+    root = Path(tempfile.mkdtemp(prefix="hygeia-bench-api-"))
+    url = f"sqlite:///{root / 'bench.db'}"
+    store = Store(url)
+    store.init()
+    pids = [f"bench{i:04d}" for i in range(args.patients)]
+    for i, pid in enumerate(pids):
+        ingest_bundle(store, _patient_bundle(pid, i))
+    private = ec.generate_private_key(ec.SECP384R1())
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
+    jwk["kid"] = "bench"
+    register_client(store, ISS, kind="cds", role="clinician", jwks={"keys": [jwk]})
+    store.dispose()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HYGEIA_DATABASE_URL": url, "HYGEIA_SECRET_KEY": uuid.uuid4().hex,
+           "HYGEIA_DATA_DIR": str(root / "data")}
+    hygeia = str(Path(sys.executable).with_name("hygeia"))
+    server = subprocess.Popen([hygeia, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    bodies = {
+        "hygeia-patient-view": {"hook": "patient-view", "hookInstance": "bench",
+                                "context": {"userId": "Practitioner/1", "patientId": "PATIENT"}},
+        "hygeia-order-select": {"hook": "order-select", "hookInstance": "bench", "context": {
+            "userId": "Practitioner/1", "patientId": "PATIENT", "selections": ["MedicationRequest/mr1"],
+            "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
+                "resourceType": "MedicationRequest", "id": "mr1", "status": "draft", "intent": "order",
+                "medicationCodeableConcept": {"text": "clopidogrel"}, "subject": {"reference": "Patient/PATIENT"}}}]}}},
+    }
+    results: dict[str, dict[str, float]] = {}
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        for service, body in bodies.items():
+            aud = f"{base}/cds-services/{service}"
+            tokens = root / f"{service}.tokens"
+            _tokens(private, "bench", aud, 250 * args.duration, tokens)
+            sample = httpx.post(aud, json=json.loads(json.dumps(body).replace("PATIENT", pids[0])), timeout=10,
+                                headers={"Authorization": "Bearer " + jwt.encode(
+                                    {"iss": ISS, "aud": aud, "iat": int(time.time()), "exp": int(time.time()) + 60,
+                                     "jti": uuid.uuid4().hex}, private, algorithm="ES384", headers={"kid": "bench"})})
+            script = root / f"{service}.lua"
+            script.write_text(LUA % {"tokens": tokens, "threads": args.threads, "body": json.dumps(body),
+                                     "patients": ", ".join(f'"{p}"' for p in pids)})
+            results[service] = _wrk(aud, script, args.duration, args.connections, args.threads)
+            results[service]["cards"] = len(sample.json().get("cards", []))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"CDS Hooks, {args.connections} concurrent clients, {args.duration} s each, wrk -t{args.threads} on "
+          f"loopback, `hygeia serve` (uvicorn, 1 worker), SQLite, {args.patients} patients")
+    print(f"{'service':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}{'cards':>7}"
+          f"{'p99/100ms goal':>16}{'p99/500ms spec':>16}")
+    for service, r in results.items():
+        print(f"{service:<22}{r['rps']:>9.1f}{r['p50']:>9.1f}{r['p99']:>9.1f}{int(r['errors']):>8}"
+              f"{int(r['requests']):>10}{int(r['cards']):>7}{r['p99'] / 100:>16.2f}{r['p99'] / 500:>16.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

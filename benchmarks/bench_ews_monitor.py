@@ -1,0 +1,185 @@
+"""End to end through Mosquitto on loopback: device -> broker -> monitor -> store -> NEWS2 -> alert.
+
+    python benchmarks/bench_ews_monitor.py [--readings 20000] [--rate 5000] [--devices 200] [--repeats 3]
+                                           [--database URL]
+
+A publisher process signs (HMAC-SHA256) and publishes QoS 1 readings, one per message, for ``devices``
+bound patients; the monitor (``MqttMonitor`` + ``Monitor``, in this process) verifies, stores every
+reading as a FHIR Observation, scores NEWS2 and raises alerts, committing in batches and acknowledging
+after each commit. Each device turns sick once (one reading that lifts NEWS2 to the emergency level)
+so every patient raises one alert.
+
+1. throughput: ``readings`` published as fast as the publisher can; sustained readings/s = readings /
+   (last commit - first publish). Against the obvious alternative, committing (and acknowledging)
+   every message on its own (``--batch-size 1``).
+2. latency at a fixed offered rate (``--rate``): publish -> committed (every reading) and publish ->
+   alert delivered (the sick readings) p50/p99.
+
+Goal (issue 4): >= 5,000 readings/s on 2 cores, p99 < 250 ms. Medians over ``repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from hygeia.ews.broker import LocalBroker
+from hygeia.ews.devices import Binding, sign
+from hygeia.ews.monitor import Monitor, bind_device, register_device
+from hygeia.ews.service import MqttMonitor
+from hygeia.records.store import Store
+
+NORMAL = [("pulse", 72), ("rr", 16), ("spo2", 97), ("sbp", 122), ("temp_c", 36.9), ("acvpu", "A"),
+          ("on_oxygen", False)]
+# one message per device lifts NEWS2 to >= 7 (emergency): every patient raises exactly one alert
+SICK_SET = [("rr", 27), ("spo2", 89), ("pulse", 132), ("sbp", 88), ("acvpu", "V"), ("on_oxygen", True)]
+
+
+def publisher(port: int, keys: dict[str, str], n: int, rate: float, ready: Any, go: Any) -> None:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:6]}")
+    client.max_inflight_messages_set(2000)
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    devices = sorted(keys)
+    bkeys = {d: bytes.fromhex(k) for d, k in keys.items()}
+    ready.set()
+    go.wait()
+    start = time.perf_counter()
+    infos = []
+    half = (n // len(devices)) // 2
+    for i in range(n):
+        if rate > 0:
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        device = devices[i % len(devices)]
+        k = i // len(devices)
+        sick = k == half
+        readings = SICK_SET if sick else [NORMAL[k % len(NORMAL)]]
+        payload = {"device_id": device, "device_time": datetime.now(UTC).isoformat(), "nonce": uuid.uuid4().hex,
+                   "sent_at": time.time(), "sick": sick,
+                   "readings": [{"parameter": p, "value": v} for p, v in readings]}
+        infos.append(client.publish(f"hygeia/devices/{device}/vitals", json.dumps(sign(payload, bkeys[device])), 1))
+    for info in infos:
+        info.wait_for_publish(60)
+    client.loop_stop()
+    client.disconnect()
+
+
+def run_once(n: int, rate: float, devices: int, batch_size: int, database: str | None, workdir: Path) -> dict[str, Any]:
+    url = database or f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.db'}"
+    store = Store(url)
+    store.init()
+    keys: dict[str, str] = {}
+    since = datetime.now(UTC) - timedelta(hours=1)
+    run_id = uuid.uuid4().hex[:6]
+    for i in range(devices):
+        device, patient = f"b{run_id}-{i}", f"bp{run_id}-{i}"
+        key = os.urandom(32)
+        register_device(store, device, key)
+        bind_device(store, Binding(device, patient, since))
+        keys[device] = key.hex()
+    commits: list[tuple[float, list[bytes]]] = []
+    alerts: list[tuple[float, str]] = []
+
+    class Timed(Monitor):
+        def handle(self, messages, now=None):  # type: ignore[no-untyped-def]
+            out = super().handle(messages, now)
+            commits.append((time.time(), [p for _, p in messages]))
+            return out
+
+    monitor = Timed(store, hooks=[lambda doc: alerts.append((time.time(), doc["patient_id"]))])
+    with LocalBroker(workdir / f"broker-{run_id}") as broker:
+        service = MqttMonitor(monitor, port=broker.port, client_id=f"bench-mon-{run_id}", batch_size=batch_size)
+        thread = threading.Thread(target=service.run, daemon=True)
+        thread.start()
+        time.sleep(1.0)  # subscribed
+        ctx = mp.get_context("spawn")
+        ready, go = ctx.Event(), ctx.Event()
+        pub = ctx.Process(target=publisher, args=(broker.port, keys, n, rate, ready, go))
+        pub.start()
+        ready.wait(60)
+        go.set()
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            if sum(len(b) for _, b in commits) >= n:
+                break
+            time.sleep(0.05)
+        pub.join(60)
+        service.stop()
+        thread.join(10)
+    store.dispose()
+    sent: list[float] = []
+    lat: list[float] = []
+    first_sick: dict[str, float] = {}
+    for t, payloads in commits:
+        for raw in payloads:
+            doc = json.loads(raw)
+            sent.append(doc["sent_at"])
+            lat.append(t - doc["sent_at"])
+            if doc.get("sick"):
+                first_sick.setdefault(doc["device_id"].replace("b", "bp", 1), doc["sent_at"])
+    alert_lat = [t - first_sick[p] for t, p in alerts if p in first_sick]
+    received = len(sent)
+    span = max(t for t, _ in commits) - min(sent)
+    q = statistics.quantiles
+    return {
+        "readings": received,
+        "rate": received / span,
+        "p50": q(lat, n=100)[49] * 1000, "p99": q(lat, n=100)[98] * 1000,
+        "alert_p50": q(alert_lat, n=100)[49] * 1000 if len(alert_lat) > 2 else float("nan"),
+        "alert_p99": q(alert_lat, n=100)[98] * 1000 if len(alert_lat) > 2 else float("nan"),
+        "alerts": len(alert_lat),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--readings", type=int, default=20_000)
+    ap.add_argument("--rate", type=float, default=5000.0, help="offered rate for the latency run (readings/s)")
+    ap.add_argument("--devices", type=int, default=200)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--database", default=None, help="SQLAlchemy URL (default: a temporary SQLite file)")
+    ap.add_argument("--only-latency", action="store_true", help="run only the fixed-rate latency configuration")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        runs = {
+            "batched commits (1000 / 20 ms), max rate": (args.readings, 0.0, 1000),
+            "commit per message (alternative), max rate": (max(500, args.readings // 20), 0.0, 1),
+            f"batched commits, offered {args.rate:,.0f}/s": (args.readings, args.rate, 1000),
+        }
+        if args.only_latency:
+            runs = {k: v for k, v in runs.items() if v[1] > 0}
+        print(f"{'configuration':<46}{'readings':>9}{'readings/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
+              f"{'alert p50':>10}{'alert p99':>10}{'alerts':>7}")
+        medians: dict[str, float] = {}
+        for label, (n, rate, batch) in runs.items():
+            results = [run_once(n, rate, args.devices, batch, args.database, work) for _ in range(args.repeats)]
+            med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+            medians[label] = med["rate"]
+            print(f"{label:<46}{int(med['readings']):>9,}{med['rate']:>12,.0f}{med['p50']:>9.1f}{med['p99']:>9.1f}"
+                  f"{med['alert_p50']:>10.1f}{med['alert_p99']:>10.1f}{int(med['alerts']):>7}")
+        labels = list(runs)
+        if len(labels) == 3:
+            print(f"ratio batched / per-message commit (readings/s): {medians[labels[0]] / medians[labels[1]]:.1f}x")
+        print("goal: >= 5,000 readings/s on 2 cores; p99 publish->alert < 250 ms "
+              f"(this machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""IHTC-2024 i01–i10: our cost vs the better published team score (``team_scores_i01_i30.csv``), gap and
+time to best. The competition budget is 600 s per instance (4 threads); here ``--workers`` threads.
+
+Run: ``python benchmarks/bench_operations_theatre.py [--limit 600] [--workers 2] [i01 i02 …]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+
+from hygeia.config import get_settings
+from hygeia.operations.theatre import parse_instance
+from hygeia.operations.theatre.solve import solve_ihtc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("instances", nargs="*", default=[f"i{i:02d}" for i in range(1, 11)])
+    parser.add_argument("--limit", type=float, default=600.0, help="seconds per instance")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    folder = get_settings().reference("ops", "theatre")
+    scores = {r["instance"]: r for r in csv.DictReader((folder / "team_scores_i01_i30.csv").open())}
+    print(f"{'inst':5} {'cost':>7} {'best team':>9} {'gap %':>7} {'feasible':>8} {'t best s':>8} {'t total s':>9}")
+    gaps = []
+    for name in args.instances:
+        inst = parse_instance(json.loads((folder / "competition_instances" / f"{name}.json").read_text()), name)
+        found: list[float] = []
+        plan = solve_ihtc(inst, args.limit, workers=args.workers, seed=args.seed,
+                          progress=lambda t, c, found=found: found.append(t))
+        best = min(int(v) for k, v in scores[name].items() if k != "instance")
+        gap = 100.0 * (plan.objective - best) / best
+        gaps.append(gap)
+        print(f"{name:5} {plan.objective:>7.0f} {best:>9} {gap:>7.1f} {plan.feasible!s:>8} "
+              f"{(found[-1] if found else float('nan')):>8.1f} {plan.seconds:>9.1f}", flush=True)
+    gaps.sort()
+    print(f"median gap {gaps[len(gaps) // 2]:.1f} %, within 10 %: {sum(g <= 10 for g in gaps)}/{len(gaps)}")
+
+
+if __name__ == "__main__":
+    main()

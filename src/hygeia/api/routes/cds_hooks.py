@@ -1,0 +1,442 @@
+"""CDS Hooks 2.0 (https://cds-hooks.hl7.org/2.0/) under /cds-services.
+
+Services: ``hygeia-patient-view`` (the patient's active findings: NEWS2 from the latest vitals,
+pharmacogenomic phenotypes on file, stored risk assessments), ``hygeia-order-select`` and
+``hygeia-order-sign`` (drug–gene recommendations for the draft MedicationRequests, CPIC/DPWG via
+``hygeia.pgx.assess_order``). Data comes from the request's prefetch, else from the FHIR server named
+in the request (``fhirServer`` + ``fhirAuthorization``), else from Hygeia's own store; 412 when the
+data cannot be had. Cards are renderings of Findings (``hygeia.findings.to_cds_card``). Every call
+must carry a JWT signed by a registered CDS client (``hygeia.governance.smart.verify_client_jwt``).
+
+Decision support for a clinician: cards inform, they do not replace, clinical judgement.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import httpx
+import pandas as pd
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import insert
+
+from hygeia import DECISION_SUPPORT_NOTICE
+from hygeia.api.deps import StoreDep
+from hygeia.api.routes.smart import jwks_cache
+from hygeia.ews import news2_finding, score_news2
+from hygeia.findings import Finding, Indicator, Source, to_cds_card
+from hygeia.governance import audit
+from hygeia.governance.access import AccessError
+from hygeia.governance.schema import cds_feedback
+from hygeia.governance.smart import Client, verify_client_jwt
+from hygeia.pgx import assess_order, record_phenotypes
+from hygeia.pgx.cds import SimpleRecord
+from hygeia.pgx.phenotype import GenePhenotype
+from hygeia.records import codes
+from hygeia.records.fhirpath import patient_of
+from hygeia.records.record import PatientRecord
+from hygeia.records.store import NotFound, Store
+from hygeia.records.validate import ID_PATTERN
+
+router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
+log = logging.getLogger("hygeia.api.cds")
+
+PATIENT = "Patient/{{context.patientId}}"
+PGX = "Observation?patient={{context.patientId}}&code=" + codes.LOINC + "|" + codes.PHENOTYPE_LOINC
+GENOTYPES = "Observation?patient={{context.patientId}}&code=" + codes.LOINC + "|" + codes.GENOTYPE_LOINC
+VITALS = "Observation?patient={{context.patientId}}&_sort=-date&_count=200"
+RISKS = "RiskAssessment?patient={{context.patientId}}&_sort=-date&_count=20"
+SERVICES: dict[str, dict[str, Any]] = {
+    "hygeia-patient-view": {
+        "hook": "patient-view", "id": "hygeia-patient-view", "title": "Hygeia: active findings",
+        "description": "Early-warning level (NEWS2 from the latest vitals), pharmacogenomic phenotypes on file and "
+                       "stored risk assessments. " + DECISION_SUPPORT_NOTICE,
+        "prefetch": {"patient": PATIENT, "vitals": VITALS, "pgx": PGX, "genotypes": GENOTYPES, "risks": RISKS},
+        "usageRequirements": "Register the CDS client's iss and JWKS with `hygeia users add-client --kind cds`.",
+    },
+    "hygeia-order-select": {
+        "hook": "order-select", "id": "hygeia-order-select", "title": "Hygeia: drug–gene check (selection)",
+        "description": "CPIC/DPWG drug–gene recommendations for the selected draft MedicationRequests. "
+                       + DECISION_SUPPORT_NOTICE,
+        "prefetch": {"patient": PATIENT, "pgx": PGX, "genotypes": GENOTYPES},
+    },
+    "hygeia-order-sign": {
+        "hook": "order-sign", "id": "hygeia-order-sign", "title": "Hygeia: drug–gene check (signing)",
+        "description": "CPIC/DPWG drug–gene recommendations for every draft MedicationRequest about to be signed. "
+                       + DECISION_SUPPORT_NOTICE,
+        "prefetch": {"patient": PATIENT, "pgx": PGX, "genotypes": GENOTYPES},
+    },
+}
+# Override reasons offered on warning and critical cards (a local code system; CDS Hooks 2.0 §overrideReasons).
+OVERRIDE_REASONS = [
+    {"code": "patient-aware", "display": "Patient aware of risk and benefit; continuing"},
+    {"code": "clinically-inappropriate", "display": "Not clinically appropriate for this patient"},
+    {"code": "already-addressed", "display": "Already addressed"},
+    {"code": "data-incorrect", "display": "The data used is incorrect"},
+]
+NEWS2_MAX_AGE = timedelta(hours=24)  # readings older than this before the newest are reported as stale
+FETCH_TIMEOUT = 5.0
+
+
+class FhirAuthorization(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    access_token: str = Field(max_length=16_384)
+    token_type: Literal["Bearer", "bearer"]
+    expires_in: int
+    scope: str = Field(max_length=4_000)
+    subject: str = Field(max_length=1_000)
+
+
+class HookRequest(BaseModel):
+    """A CDS Hooks 2.0 service request."""
+
+    model_config = ConfigDict(extra="allow")
+    hook: str = Field(max_length=128)
+    hookInstance: str = Field(max_length=128)
+    fhirServer: str | None = Field(default=None, max_length=2_000, pattern=r"^https?://")
+    fhirAuthorization: FhirAuthorization | None = None
+    context: dict[str, Any]
+    prefetch: dict[str, Any] | None = None
+
+
+class Coding(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str = Field(max_length=128)
+    system: str | None = Field(default=None, max_length=255)
+    display: str | None = Field(default=None, max_length=255)
+
+
+class OverrideReason(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    reason: Coding | None = None
+    userComment: str | None = Field(default=None, max_length=2_000)
+
+
+class AcceptedSuggestion(BaseModel):
+    id: str = Field(max_length=128)
+
+
+class FeedbackItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    card: str = Field(max_length=128)
+    outcome: Literal["accepted", "overridden"]
+    acceptedSuggestions: list[AcceptedSuggestion] | None = Field(default=None, max_length=50)
+    overrideReason: OverrideReason | None = None
+    outcomeTimestamp: datetime
+
+
+class FeedbackRequest(BaseModel):
+    feedback: list[FeedbackItem] = Field(min_length=1, max_length=100)
+
+
+class CardsResponse(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    cards: list[dict[str, Any]]
+    systemActions: list[dict[str, Any]] = Field(default_factory=list)
+
+
+# -- authentication -----------------------------------------------------------------------------
+
+def cds_client(request: Request, store: StoreDep,
+               authorization: Annotated[str | None, Header(max_length=16_384)] = None) -> Client:
+    """The registered CDS client whose signed JWT is in the Authorization header (401 otherwise)."""
+    if authorization is None or not authorization.lower().startswith("bearer "):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a CDS client JWT is required: "
+                            "'Authorization: Bearer <jwt>'", headers={"WWW-Authenticate": "Bearer"})
+    url = str(request.url).split("?")[0]
+    audiences = [url, url.removesuffix("/feedback")]
+    try:
+        client, _ = verify_client_jwt(store, authorization[7:].strip(), kind="cds", audience=audiences,
+                                      keys=jwks_cache(request))
+    except AccessError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc),
+                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+    return client
+
+
+ClientDep = Annotated[Client, Depends(cds_client)]
+
+
+@router.get("")
+def discovery() -> dict[str, Any]:
+    """The CDS Services this server offers, with their prefetch templates."""
+    return {"services": list(SERVICES.values())}
+
+
+# -- data: prefetch, the named FHIR server, or the own store ------------------------------------
+
+class DataUnavailable(Exception):
+    """Required data could not be had (→ 412)."""
+
+
+def _render(template: str, context: dict[str, Any]) -> str:
+    out = template
+    for key, value in context.items():
+        if isinstance(value, str):
+            out = out.replace("{{context." + key + "}}", value)
+    return out
+
+
+def _entries(bundle: Any) -> list[dict[str, Any]]:
+    if isinstance(bundle, dict) and bundle.get("resourceType") == "Bundle":
+        return [e["resource"] for e in bundle.get("entry") or [] if isinstance(e, dict)
+                and isinstance(e.get("resource"), dict)]
+    return []
+
+
+@dataclass
+class Fetcher:
+    """Gets each prefetch key from the request, else the FHIR server named in it."""
+
+    hook: HookRequest
+    templates: dict[str, str]
+
+    def get(self, key: str) -> Any:
+        prefetch = self.hook.prefetch or {}
+        if prefetch.get(key) is not None:
+            return prefetch[key]
+        if self.hook.fhirServer is None:
+            return None
+        url = self.hook.fhirServer.rstrip("/") + "/" + _render(self.templates[key], self.hook.context)
+        headers = {"Accept": "application/fhir+json"}
+        if self.hook.fhirAuthorization is not None:
+            headers["Authorization"] = f"Bearer {self.hook.fhirAuthorization.access_token}"
+        try:
+            response = httpx.get(url, headers=headers, timeout=FETCH_TIMEOUT, follow_redirects=False)
+        except httpx.HTTPError as exc:
+            raise DataUnavailable(f"the FHIR server could not be reached ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise DataUnavailable(f"the FHIR server answered {response.status_code} for prefetch {key!r}")
+        try:
+            return response.json()
+        except ValueError:
+            raise DataUnavailable(f"the FHIR server sent invalid JSON for prefetch {key!r}") from None
+
+
+def _record(store: Store, hook: HookRequest, service: dict[str, Any], patient_id: str, keys: tuple[str, ...]
+            ) -> PatientRecord:
+    """The patient's record: from prefetch / the named FHIR server, or Hygeia's own store."""
+    prefetch = hook.prefetch or {}
+    if hook.fhirServer is None and not any(prefetch.get(k) is not None for k in keys):
+        try:
+            return PatientRecord.load(store, patient_id)
+        except NotFound:
+            raise DataUnavailable("no prefetch, no fhirServer, and the patient is not in Hygeia's store") from None
+    fetcher = Fetcher(hook, service["prefetch"])
+    patient = fetcher.get("patient")
+    if not isinstance(patient, dict) or patient.get("resourceType") != "Patient" or patient.get("id") != patient_id:
+        raise DataUnavailable("prefetch 'patient' is missing or is not the context's Patient")
+    resources: list[dict[str, Any]] = [patient]
+    for key in keys:
+        if key != "patient":
+            resources += [r for r in _entries(fetcher.get(key)) if patient_of(r) in (patient_id, None)]
+    for r in resources:  # the record's index needs ids
+        r.setdefault("id", f"anon-{len(resources)}-{id(r)}")
+    return PatientRecord.from_resources(resources, patient_id)
+
+
+# -- findings -----------------------------------------------------------------------------------
+
+_NEWS2_OF_VITAL = {"respiratory_rate": "respiratory_rate", "spo2": "spo2", "systolic_bp": "sbp",
+                   "heart_rate": "pulse", "temperature": "temperature", "consciousness": "acvpu",
+                   "supplemental_oxygen": "on_oxygen"}
+
+
+def news2_from_record(record: PatientRecord) -> Finding | None:
+    """NEWS2 (RCP 2017, via hygeia.ews) from the latest value of each parameter in the record's vitals."""
+    vitals = record.vitals()
+    vitals = vitals[vitals["name"].isin(list(_NEWS2_OF_VITAL))].dropna(subset=["time"])
+    if vitals.empty:
+        return None
+    latest = vitals.sort_values("time", kind="stable").groupby("name", sort=False).tail(1)
+    readings: dict[str, tuple[Any, datetime, str | None]] = {}
+    records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in latest.to_dict("records")]
+    for row in records:
+        when = pd.Timestamp(row["time"]).to_pydatetime()
+        ref = f"Observation/{row['resource_id']}" if row["resource_id"] else None
+        name, number = str(row["name"]), row["value"]
+        if name == "consciousness":
+            value: Any = row["value_str"]
+        elif number is None or number != number:
+            continue
+        elif name == "supplemental_oxygen":
+            value = bool(number > 21) if row["unit"] == "%" else bool(number > 0)
+        else:
+            value = float(number)
+        if value is None:
+            continue
+        readings[_NEWS2_OF_VITAL[name]] = (value, when, ref)
+    if not readings:
+        return None
+    now = max(r[1] for r in readings.values())
+    try:
+        result = score_news2(readings, now=now, max_age=NEWS2_MAX_AGE)
+    except ValueError:
+        return None  # a value NEWS2 cannot score (implausible): no card rather than a wrong one
+    return news2_finding(record.id, result)
+
+
+def phenotypes_of(record: PatientRecord) -> dict[str, GenePhenotype]:
+    """Pharmacogenomic phenotypes on file (``hygeia.pgx.record_phenotypes``: the Genomics Reporting IG
+    genotype/phenotype Observations in the record)."""
+    return record_phenotypes(record)
+
+
+CPIC = Source(label="CPIC guidelines (via Hygeia PGx)", url="https://cpicpgx.org/guidelines/")
+
+
+def phenotype_finding(patient_id: str, phenotypes: dict[str, GenePhenotype]) -> Finding | None:
+    shown = {g: p for g, p in sorted(phenotypes.items()) if p.phenotype or p.diplotype}
+    if not shown:
+        return None
+    parts = [f"{g} {p.phenotype or p.diplotype}" for g, p in shown.items()]
+    summary = "Pharmacogenomic results on file: " + "; ".join(parts)
+    if len(summary) > 140:
+        summary = summary[:139] + "…"
+    rows = "\n".join(f"| {g} | {p.diplotype or '—'} | {p.phenotype or p.activity_score or '—'} |"
+                     for g, p in shown.items())
+    detail = ("| gene | diplotype | phenotype |\n|---|---|---|\n" + rows + "\n\nDrug–gene recommendations are "
+              "shown when a relevant drug is ordered (order-select / order-sign).")
+    return Finding(patient_id=patient_id, capability="pgx", kind="phenotypes", summary=summary, detail=detail,
+                   source=CPIC, version="record")
+
+
+def risk_findings(record: PatientRecord) -> list[Finding]:
+    """The latest stored RiskAssessment per predicted outcome."""
+    latest: dict[str, dict[str, Any]] = {}
+    for ra in sorted(record.resources("RiskAssessment"), key=lambda r: str(r.get("occurrenceDateTime", ""))):
+        if ra.get("status") not in ("final", "amended", "corrected", "preliminary"):
+            continue
+        for pred in ra.get("prediction") or []:
+            outcome = (pred.get("outcome") or {}).get("text") or "outcome"
+            if isinstance(pred.get("probabilityDecimal"), int | float):
+                latest[str(outcome)] = {"p": float(pred["probabilityDecimal"]), "ra": ra}
+    out = []
+    for outcome, item in sorted(latest.items()):
+        ra = item["ra"]
+        method = (ra.get("method") or {}).get("text") or "Hygeia risk model"
+        summary = f"Predicted risk of {outcome}: {item['p']:.0%}"[:140]
+        detail = (f"Stored RiskAssessment/{ra.get('id')} ({ra.get('occurrenceDateTime', 'undated')}), "
+                  f"method: {method}.")
+        out.append(Finding(patient_id=record.id, capability="risk", kind=str(outcome)[:64], summary=summary,
+                           detail=detail, source=Source(label=str(method)[:200]), version="stored"))
+    return out
+
+
+def _card(finding: Finding) -> dict[str, Any]:
+    reasons = OVERRIDE_REASONS if finding.indicator != Indicator.INFO else None
+    return to_cds_card(finding, override_reasons=reasons)
+
+
+def _unavailable_card(patient_id: str, reason: str) -> dict[str, Any]:
+    return _card(Finding(patient_id=patient_id, capability="pgx", kind="unavailable",
+                         summary="Drug–gene check unavailable", detail=reason,
+                         source=Source(label="Hygeia PGx"), version="-"))
+
+
+def _order_cards(record: PatientRecord, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    phenotypes = phenotypes_of(record)
+    if not phenotypes:
+        return []
+    simple = SimpleRecord(record.id, phenotypes)
+    cards = []
+    for order in orders:
+        try:
+            findings = assess_order(simple, order)
+        except ValueError:
+            continue  # an order without a drug name cannot be checked
+        except (OSError, KeyError, RuntimeError):
+            return [_unavailable_card(record.id, "The pharmacogenomics knowledge base is not installed "
+                                      "(`hygeia pgx` documents how to import it); no drug–gene check was made.")]
+        cards += [_card(f) for f in findings]
+    return cards
+
+
+# -- the hooks ----------------------------------------------------------------------------------
+
+def _patient_id(hook: HookRequest) -> str:
+    pid = hook.context.get("patientId")
+    if not isinstance(pid, str) or not ID_PATTERN.match(pid):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "context.patientId is required (a FHIR id)")
+    return pid
+
+
+def _draft_orders(hook: HookRequest, selected_only: bool) -> list[dict[str, Any]]:
+    drafts = hook.context.get("draftOrders")
+    if not isinstance(drafts, dict) or drafts.get("resourceType") != "Bundle":
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "context.draftOrders must be a FHIR Bundle")
+    orders = [r for r in _entries(drafts) if r.get("resourceType") == "MedicationRequest"]
+    if selected_only:
+        selections = hook.context.get("selections")
+        if not isinstance(selections, list) or not all(isinstance(s, str) for s in selections):
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "context.selections must be a list of references")
+        orders = [o for o in orders if f"MedicationRequest/{o.get('id')}" in selections]
+    return orders
+
+
+def _call(store: Store, client: Client, service_id: str, hook: HookRequest) -> CardsResponse:
+    service = SERVICES.get(service_id)
+    if service is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no CDS service {service_id!r}")
+    if hook.hook != service["hook"]:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"this service answers '{service['hook']}', "
+                            f"not {hook.hook!r}")
+    if hook.fhirAuthorization is not None and hook.fhirServer is None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "fhirAuthorization given without fhirServer")
+    pid = _patient_id(hook)
+    orders: list[dict[str, Any]] = []
+    if service["hook"] != "patient-view":
+        orders = _draft_orders(hook, selected_only=service["hook"] == "order-select")
+    keys = tuple(service["prefetch"])
+    try:
+        record = _record(store, hook, service, pid, keys)
+        if service["hook"] == "patient-view":
+            findings = [f for f in (news2_from_record(record), phenotype_finding(pid, phenotypes_of(record)))
+                        if f is not None]
+            cards = [_card(f) for f in findings + risk_findings(record)]
+        else:
+            cards = _order_cards(record, orders)
+    except DataUnavailable as exc:
+        audit.record(store, username=f"cds:{client.client_id}", role=client.role.value, action="E",
+                     patient_id=pid, resource=f"cds-services/{service_id}", outcome="4",
+                     detail=f"412: {exc}"[:500])
+        raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, str(exc)) from None
+    audit.record(store, username=f"cds:{client.client_id}", role=client.role.value, action="E", patient_id=pid,
+                 resource=f"cds-services/{service_id}", detail=f"{len(cards)} cards")
+    return CardsResponse(cards=cards)
+
+
+@router.post("/{service_id}", response_model=CardsResponse,
+             responses={401: {"description": "CDS client JWT missing or invalid"},
+                        412: {"description": "required data could not be obtained"}})
+def call_service(service_id: str, hook: HookRequest, store: StoreDep, client: ClientDep) -> CardsResponse:
+    """Invoke a CDS service (patient-view, order-select, order-sign)."""
+    return _call(store, client, service_id, hook)
+
+
+@router.post("/{service_id}/feedback", responses={401: {"description": "CDS client JWT missing or invalid"}})
+def feedback(service_id: str, body: FeedbackRequest, store: StoreDep, client: ClientDep) -> dict[str, int]:
+    """Store card outcomes (accepted / overridden with the reason) for the governance board."""
+    if service_id not in SERVICES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no CDS service {service_id!r}")
+    now = datetime.now(UTC)
+    rows = []
+    for item in body.feedback:
+        if item.outcome == "overridden" and item.acceptedSuggestions:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "an overridden card has no accepted suggestions")
+        reason = item.overrideReason.reason if item.overrideReason else None
+        stamp = item.outcomeTimestamp if item.outcomeTimestamp.tzinfo else item.outcomeTimestamp.replace(tzinfo=UTC)
+        rows.append({"service": service_id, "card": item.card, "outcome": item.outcome,
+                     "accepted_suggestions": [s.id for s in item.acceptedSuggestions or []],
+                     "override_code": reason.code if reason else None,
+                     "override_system": reason.system if reason else None,
+                     "override_display": reason.display if reason else None,
+                     "user_comment": item.overrideReason.userComment if item.overrideReason else None,
+                     "outcome_time": stamp, "received": now, "client": client.client_id})
+    with store.engine.begin() as conn:
+        conn.execute(insert(cds_feedback), rows)
+    return {"stored": len(rows)}

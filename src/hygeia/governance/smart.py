@@ -1,0 +1,354 @@
+"""SMART-style authorization: scopes (v1 and v2), registered clients with JWKS, signed JWT assertions.
+
+* Scopes: SMART App Launch 2.0 (https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html):
+  ``context/Type.perms`` with context ``patient``/``user``/``system`` and perms either v1
+  (``read``, ``write``, ``*``) or v2 (a subset of ``cruds`` in that order). v1 ``read`` = ``rs``,
+  ``write`` = ``cud``, ``*`` = ``cruds``.
+* Client authentication (SMART Backend Services, https://hl7.org/fhir/smart-app-launch/backend-services.html;
+  CDS Hooks 2.0 "Trusting CDS Clients", https://cds-hooks.hl7.org/2.0/#trusting-cds-clients): a JWT
+  signed with the client's private key (RS384/ES384; also RS256/ES256/RS512/ES512), verified with the
+  public keys of the client's registered JWKS (inline or by URL). ``iss`` must be a registered client;
+  ``aud`` the endpoint's URL; ``exp`` required and at most 5 minutes ahead; ``iat`` not in the future;
+  ``jti`` rejected on replay. ``none`` and the shared-secret HS* algorithms are refused.
+* Access tokens for backend clients are short-lived JWTs signed by the server's own secret (HS256);
+  they never leave the trust domain that minted them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from hygeia.governance.access import AccessError, Role, User
+from hygeia.governance.schema import jwt_replay, oauth_clients
+from hygeia.records.store import Store
+
+ASYMMETRIC_ALGORITHMS = ("RS384", "ES384", "RS256", "ES256", "RS512", "ES512")
+MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
+CLOCK_SKEW = timedelta(seconds=60)
+ACCESS_TOKEN_TTL = timedelta(minutes=5)
+ACCESS_TOKEN_ISSUER = "hygeia"
+ACCESS_TOKEN_AUDIENCE = "hygeia-api"
+_V1 = {"read": "rs", "write": "cud", "*": "cruds"}
+_SCOPE_RE = re.compile(r"^(patient|user|system)/(\*|[A-Z][A-Za-z]{1,63})\.([a-z*]{1,5})(\?[^\s]*)?$")
+
+
+class ScopeError(ValueError):
+    """A scope string is not a SMART scope."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    context: str  # patient | user | system
+    resource_type: str  # a FHIR type or "*"
+    perms: frozenset[str]  # subset of c r u d s
+
+    def allows(self, resource_type: str, interaction: str) -> bool:
+        return self.resource_type in ("*", resource_type) and interaction in self.perms
+
+
+def parse_scope(text: str) -> Scope:
+    """One SMART clinical scope, v1 (``patient/*.read``) or v2 (``user/Observation.rs``)."""
+    m = _SCOPE_RE.match(text)
+    if m is None:
+        raise ScopeError(f"scope {text!r} is not context/Type.perms (e.g. patient/*.read, user/Observation.rs)")
+    context, rtype, perms, _query = m.groups()
+    if perms in _V1:
+        letters = _V1[perms]
+    else:
+        if any(ch not in "cruds" for ch in perms) or "".join(ch for ch in "cruds" if ch in perms) != perms:
+            raise ScopeError(f"scope {text!r}: v2 permissions must be a subset of 'cruds' in that order")
+        letters = perms
+    return Scope(context, rtype, frozenset(letters))
+
+
+def parse_scopes(text: str) -> tuple[Scope, ...]:
+    """The clinical scopes in a space-separated scope string (``openid``, ``launch`` etc. are skipped)."""
+    out = []
+    for item in text.split():
+        if "/" in item:
+            out.append(parse_scope(item))
+    return tuple(out)
+
+
+def scope_permits(scopes: tuple[str, ...], resource_type: str, interaction: str, patient_id: str | None,
+                  own_patient: str | None) -> bool:
+    """Whether any granted scope permits ``interaction`` (c r u d s) on ``resource_type``.
+
+    ``patient/`` scopes are bound to the token's patient context: they permit only data of
+    ``own_patient``.
+    """
+    for raw in scopes:
+        try:
+            scope = parse_scope(raw)
+        except ScopeError:
+            continue
+        if not scope.allows(resource_type, interaction):
+            continue
+        if scope.context == "patient" and (own_patient is None or patient_id != own_patient):
+            continue
+        return True
+    return False
+
+
+def narrow(requested: str, allowed: str) -> str:
+    """The requested scopes that some allowed scope covers (SMART: a server may grant fewer)."""
+    allowed_scopes = parse_scopes(allowed)
+    granted = []
+    for raw in requested.split():
+        scope = parse_scope(raw)
+        if any(a.context == scope.context and a.resource_type in ("*", scope.resource_type)
+               and scope.perms <= a.perms for a in allowed_scopes):
+            granted.append(raw)
+    return " ".join(granted)
+
+
+# Shared, non-patient resources: any signed-in principal with a matching scope may read them.
+SHARED_TYPES = frozenset({"Practitioner", "Organization", "Location"})
+
+
+def authorize(user: User, resource_type: str, interaction: str, patient_id: str | None) -> str | None:
+    """None when ``user`` may perform ``interaction`` (c r u d s) on ``resource_type`` data of
+    ``patient_id`` (None: across patients, or a shared resource); otherwise the reason it may not.
+
+    Both the token's scopes and the user's roles must permit it (least privilege):
+    care-team roles (clinician, nurse, pharmacist) read and write any chart; a patient reads their
+    own record and writes only their own Consent; researchers, governance, operations and
+    administrators have no chart access here (researchers use consent-filtered, de-identified bulk
+    export; governance reads the audit log and aggregates).
+    """
+    if not scope_permits(user.scopes, resource_type, interaction, patient_id, user.patient_id):
+        granted = " ".join(user.scopes) or "none"
+        return f"the token's scopes ({granted}) do not permit '{interaction}' on {resource_type}"
+    care = user.may_list_patients()
+    if resource_type in SHARED_TYPES:
+        if interaction in "rs" or care or user.has(Role.ADMIN):
+            return None
+        return "your role may not change shared resources"
+    if care:
+        return None
+    if user.has(Role.PATIENT) and patient_id is not None and patient_id == user.patient_id:
+        if interaction in "rs" or (resource_type == "Consent" and interaction in "cu"):
+            return None
+        return "a patient may change only their own Consent"
+    if patient_id is None:
+        return "your role may not access patient data across patients"
+    return "your role does not permit access to this patient's data"
+
+
+# -- registered clients ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    kind: str  # backend | cds
+    name: str
+    role: Role
+    scope: str
+    jwks: dict[str, Any] | None
+    jwks_url: str | None
+
+
+def register_client(store: Store, client_id: str, *, kind: str, role: str, scope: str = "",
+                    name: str | None = None, jwks: dict[str, Any] | None = None, jwks_url: str | None = None) -> Client:
+    """Register a backend-services client or a CDS client (its ``iss``). Raises AccessError when invalid."""
+    if kind not in ("backend", "cds"):
+        raise AccessError("client kind must be 'backend' or 'cds'")
+    if not client_id or len(client_id) > 255:
+        raise AccessError("client id must be 1-255 characters")
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        raise AccessError(f"unknown role {role!r}; roles: {', '.join(r.value for r in Role)}") from None
+    if (jwks is None) == (jwks_url is None):
+        raise AccessError("give exactly one of a JWKS (inline keys) or a JWKS URL")
+    if jwks is not None:
+        keys = jwks.get("keys")
+        if not isinstance(keys, list) or not keys:
+            raise AccessError("JWKS must be an object with a non-empty 'keys' list")
+        for key in keys:
+            if not isinstance(key, dict) or key.get("kty") not in ("RSA", "EC") or "d" in key:
+                raise AccessError("JWKS keys must be public RSA or EC keys (no private 'd', no 'oct')")
+    if jwks_url is not None and not jwks_url.startswith("https://") and not jwks_url.startswith("http://127.0.0.1"):
+        raise AccessError("JWKS URL must be https:// (http:// only on 127.0.0.1 for testing)")
+    try:
+        parse_scopes(scope)
+    except ScopeError as exc:
+        raise AccessError(str(exc)) from None
+    if kind == "backend" and not any(s.startswith("system/") for s in scope.split()):
+        raise AccessError("a backend-services client needs system/ scopes, e.g. 'system/*.rs'")
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(insert(oauth_clients).values(
+                client_id=client_id, kind=kind, name=name or client_id, role=parsed_role.value, scope=scope,
+                jwks=jwks, jwks_url=jwks_url, created=datetime.now(UTC), disabled=False))
+    except IntegrityError:
+        raise AccessError(f"client {client_id!r} is already registered") from None
+    return Client(client_id, kind, name or client_id, parsed_role, scope, jwks, jwks_url)
+
+
+def get_client(store: Store, client_id: str, kind: str) -> Client | None:
+    with store.engine.connect() as conn:
+        row = conn.execute(select(oauth_clients).where(oauth_clients.c.client_id == client_id)).first()
+    if row is None or row.disabled or row.kind != kind:
+        return None
+    return Client(row.client_id, row.kind, row.name, Role(row.role), row.scope, row.jwks, row.jwks_url)
+
+
+def list_clients(store: Store) -> list[Client]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(oauth_clients).order_by(oauth_clients.c.client_id)).all()
+    return [Client(r.client_id, r.kind, r.name, Role(r.role), r.scope, r.jwks, r.jwks_url) for r in rows]
+
+
+class JwksCache:
+    """Public keys of clients that publish a JWKS URL, fetched with httpx and kept for ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 300.0, fetch: Callable[[str], dict[str, Any]] | None = None) -> None:
+        self.ttl = ttl
+        self._fetch = fetch or self._http_fetch
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _http_fetch(url: str) -> dict[str, Any]:
+        response = httpx.get(url, timeout=5.0, follow_redirects=False)
+        response.raise_for_status()
+        body = response.json()
+        if not isinstance(body, dict):
+            raise ValueError("JWKS is not a JSON object")
+        return body
+
+    def keys(self, client: Client) -> dict[str, Any]:
+        if client.jwks is not None:
+            return client.jwks
+        assert client.jwks_url is not None
+        with self._lock:
+            hit = self._cache.get(client.jwks_url)
+            if hit is not None and time.monotonic() - hit[0] < self.ttl:
+                return hit[1]
+        try:
+            jwks = self._fetch(client.jwks_url)
+        except (httpx.HTTPError, ValueError) as exc:
+            raise AccessError(f"could not fetch the client's JWKS: {type(exc).__name__}") from None
+        with self._lock:
+            self._cache[client.jwks_url] = (time.monotonic(), jwks)
+        return jwks
+
+
+def _key_for(jwks: dict[str, Any], kid: str | None, alg: str) -> Any:
+    kty = "RSA" if alg.startswith("RS") else "EC"
+    candidates = [k for k in jwks.get("keys", []) if isinstance(k, dict) and k.get("kty") == kty
+                  and (kid is None or k.get("kid") == kid)]
+    if not candidates:
+        raise AccessError("no key in the client's JWKS matches the JWT's kid and alg")
+    try:
+        return jwt.PyJWK.from_dict(candidates[0], algorithm=alg).key
+    except (jwt.PyJWKError, jwt.InvalidKeyError, KeyError, ValueError):
+        raise AccessError("the client's JWKS key is not usable") from None
+
+
+def _remember_jti(store: Store, issuer: str, jti: str, expires: datetime) -> None:
+    key = hashlib.sha256(f"{issuer}\x00{jti}".encode()).hexdigest()
+    now = datetime.now(UTC)
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(delete(jwt_replay).where(jwt_replay.c.expires < now - CLOCK_SKEW))
+            conn.execute(insert(jwt_replay).values(key=key, expires=expires))
+    except IntegrityError:
+        raise AccessError("jti already used (replayed JWT)") from None
+
+
+def verify_client_jwt(store: Store, token: str, *, kind: str, audience: str | list[str], keys: JwksCache,
+                      require_sub: bool = False) -> tuple[Client, dict[str, Any]]:
+    """Verify a client-signed JWT; returns the registered client and the claims. Raises AccessError."""
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise AccessError("malformed JWT") from None
+    alg = header.get("alg")
+    if alg not in ASYMMETRIC_ALGORITHMS:
+        raise AccessError(f"JWT alg {alg!r} refused: use RS384 or ES384 (never none or HS*)")
+    issuer = unverified.get("iss")
+    if not isinstance(issuer, str):
+        raise AccessError("JWT has no iss")
+    client = get_client(store, issuer, kind)
+    if client is None:
+        raise AccessError("JWT iss is not a registered client")
+    key = _key_for(keys.keys(client), header.get("kid"), alg)
+    try:
+        claims: dict[str, Any] = jwt.decode(token, key, algorithms=[alg], audience=audience,
+                                            options={"require": ["iss", "aud", "exp", "iat", "jti"]},
+                                            leeway=CLOCK_SKEW.total_seconds())
+    except jwt.ExpiredSignatureError:
+        raise AccessError("JWT expired") from None
+    except jwt.InvalidAudienceError:
+        raise AccessError("JWT aud is not this endpoint's URL") from None
+    except jwt.PyJWTError as exc:
+        raise AccessError(f"JWT rejected: {exc}") from None
+    now = datetime.now(UTC)
+    expires = datetime.fromtimestamp(float(claims["exp"]), UTC)
+    issued = datetime.fromtimestamp(float(claims["iat"]), UTC)
+    if issued > now + CLOCK_SKEW:
+        raise AccessError("JWT iat is in the future")
+    if expires > now + MAX_ASSERTION_LIFETIME + CLOCK_SKEW:
+        raise AccessError("JWT exp is more than 5 minutes ahead")
+    if require_sub and claims.get("sub") != issuer:
+        raise AccessError("JWT sub must equal iss (the client id)")
+    if not isinstance(claims["jti"], str) or not claims["jti"]:
+        raise AccessError("JWT jti must be a non-empty string")
+    _remember_jti(store, issuer, claims["jti"], expires)
+    return client, claims
+
+
+# -- access tokens for backend clients ----------------------------------------------------------
+
+def _signing_key(secret: str) -> bytes:
+    """A 256-bit key for access tokens derived from the server secret (domain-separated)."""
+    return hashlib.sha256(b"hygeia-access-token\x00" + secret.encode()).digest()
+
+
+def issue_access_token(client: Client, scope: str, secret: str) -> tuple[str, int]:
+    now = datetime.now(UTC)
+    claims = {"iss": ACCESS_TOKEN_ISSUER, "aud": ACCESS_TOKEN_AUDIENCE, "sub": client.client_id,
+              "scope": scope, "role": client.role.value, "iat": now, "exp": now + ACCESS_TOKEN_TTL,
+              "jti": uuid.uuid4().hex}
+    return jwt.encode(claims, _signing_key(secret), algorithm="HS256"), int(ACCESS_TOKEN_TTL.total_seconds())
+
+
+def user_for_access_token(store: Store, token: str, secret: str) -> User:
+    """The principal of a backend-client access token; AccessError when invalid or the client is gone."""
+    try:
+        claims = jwt.decode(token, _signing_key(secret), algorithms=["HS256"], audience=ACCESS_TOKEN_AUDIENCE,
+                            issuer=ACCESS_TOKEN_ISSUER, options={"require": ["sub", "exp", "scope", "role"]})
+    except jwt.ExpiredSignatureError:
+        raise AccessError("token expired") from None
+    except jwt.PyJWTError:
+        raise AccessError("invalid token") from None
+    client = get_client(store, str(claims["sub"]), "backend")
+    if client is None:
+        raise AccessError("invalid token: client disabled or unknown")
+    return User(f"client:{client.client_id}", (client.role,), None, tuple(str(claims["scope"]).split()),
+                client.client_id)
+
+
+def looks_like_jwt(token: str) -> bool:
+    return token.count(".") == 2
+
+
+__all__ = ["ASYMMETRIC_ALGORITHMS", "Client", "JwksCache", "Scope", "ScopeError", "get_client",
+           "issue_access_token", "list_clients", "narrow", "parse_scope", "parse_scopes", "register_client",
+           "scope_permits", "user_for_access_token", "verify_client_jwt"]
