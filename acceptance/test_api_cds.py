@@ -9,14 +9,14 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from tests.api.helpers import claims, keypair
+from tests.api.test_cds_hooks import check_card
+from tests.records.bundles import patient, transaction
 
 from hygeia.api import create_app
 from hygeia.config import Settings
 from hygeia.governance.smart import register_client
 from hygeia.records import Store, ingest_bundle
-from tests.api.helpers import claims, keypair
-from tests.api.test_cds_hooks import check_card
-from tests.records.bundles import patient, transaction
 
 HGNC = "http://www.genenames.org/geneId"
 

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
         default=SecretStr(DEFAULT_SECRET), description="Key for signing session tokens and pseudonyms."
     )
     token_ttl_minutes: int = Field(default=8 * 60, ge=1, description="Lifetime of an API bearer token.")
+    demo_mode: bool = Field(default=False, description="Demo server: allows the default secret. Never in production.")
     host: str = "127.0.0.1"
     port: int = 8000
 

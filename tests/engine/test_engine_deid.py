@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 import pytest
 
 from hygeia.engine import DaskExecutor, FileSink, InProcessExecutor, JobReport, read_rows, run_job
@@ -36,7 +37,7 @@ def test_notes_local_equals_dask_in_both_modes(tmp_path: Path, dask_cluster: Any
 def test_killing_a_worker_mid_job_still_gives_the_single_process_output(tmp_path: Path, dask_cluster: Any) -> None:
     from distributed import Client
 
-    job = plan_deid_text(make_notes(240), partition_size=6)  # 40 partitions
+    job = plan_deid_text(make_notes(120), partition_size=3)  # 40 partitions
     run_job(job, InProcessExecutor(), FileSink(tmp_path / "single"))
     with Client(dask_cluster.scheduler_address) as client:
         before = client.run(os.getpid)
@@ -48,10 +49,11 @@ def test_killing_a_worker_mid_job_still_gives_the_single_process_output(tmp_path
                 os.kill(victim, signal.SIGKILL)
                 killed.append(report.written)
 
-        report = run_job(job, DaskExecutor(dask_cluster.scheduler_address), FileSink(tmp_path / "dask"), on_partition=kill)
+        report = run_job(
+            job, DaskExecutor(dask_cluster.scheduler_address), FileSink(tmp_path / "dask"), on_partition=kill
+        )
         assert killed and killed[0] < len(job.partitions) and report.written == len(job.partitions)
-        client.wait_for_workers(2, timeout=60)
-        assert victim not in client.run(os.getpid).values()  # the worker really died (its nanny started a new one)
+        assert not psutil.pid_exists(victim) or psutil.Process(victim).status() == psutil.STATUS_ZOMBIE
     assert read_rows(tmp_path / "dask") == read_rows(tmp_path / "single")
 
 
@@ -68,10 +70,14 @@ def test_export_local_equals_dask_and_holds_no_identifiers(store: Store, tmp_pat
     assert all(len(p["birthDate"]) == 4 for p in patients)  # year only
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    (b"{not json", ":2: not valid JSON"), (b"[1, 2]", ":2: expected a JSON object"),
-    (b'{"id": 3, "text": 4}', ":2: field 'text'"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (b"{not json", ":2: not valid JSON"),
+        (b"[1, 2]", ":2: expected a JSON object"),
+        (b'{"id": 3, "text": 4}', ":2: field 'text'"),
+    ],
+)
 def test_malformed_notes_are_named_with_their_line(tmp_path: Path, line: bytes, message: str) -> None:
     path = tmp_path / "notes.jsonl"
     path.write_bytes(b'{"id": 1, "text": "ok"}\n' + line + b"\n")

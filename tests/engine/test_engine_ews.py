@@ -28,15 +28,31 @@ def test_backfill_local_equals_dask_and_reruns_are_idempotent(store: Store, tmp_
         assert obs["valueInteger"] == r["news2_total"] and obs["subject"]["reference"] == f"Patient/{r['patient_id']}"
         assert (obs["status"] == "final") == r["complete"]
     # a re-run of the same job over an unchanged store skips every partition
-    assert run_job(plan_ews_backfill(store, partition_size=4, resources=True), InProcessExecutor(),
-                   FileSink(tmp_path / "local")).skipped == 3
+    assert (
+        run_job(
+            plan_ews_backfill(store, partition_size=4, resources=True),
+            InProcessExecutor(),
+            FileSink(tmp_path / "local"),
+        ).skipped
+        == 3
+    )
     # new data for one patient: only that patient's partition is recomputed
-    store.write([{"resourceType": "Observation", "id": "late-hr", "status": "final",
-                  "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
-                  "subject": {"reference": f"Patient/{ids[5]}"}, "effectiveDateTime": "2024-03-01T20:00:00+00:00",
-                  "valueQuantity": {"value": 140, "unit": "/min", "system": "http://unitsofmeasure.org", "code": "/min"}}])
-    again = run_job(plan_ews_backfill(store, partition_size=4, resources=True), InProcessExecutor(),
-                    FileSink(tmp_path / "local"))
+    store.write(
+        [
+            {
+                "resourceType": "Observation",
+                "id": "late-hr",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+                "subject": {"reference": f"Patient/{ids[5]}"},
+                "effectiveDateTime": "2024-03-01T20:00:00+00:00",
+                "valueQuantity": {"value": 140, "unit": "/min", "system": "http://unitsofmeasure.org", "code": "/min"},
+            }
+        ]
+    )
+    again = run_job(
+        plan_ews_backfill(store, partition_size=4, resources=True), InProcessExecutor(), FileSink(tmp_path / "local")
+    )
     assert (again.written, again.skipped) == (1, 2)
     # to the store: a second run creates nothing (upserts of unchanged content keep their version)
     first, second = StoreSink(store), StoreSink(store)

@@ -46,14 +46,23 @@ def test_split_keeps_pgx_lines_and_sample_columns(tmp_path: Path) -> None:
     assert len(first) == 3 + 6  # header (3 lines) + the six definition positions; the extra lines are dropped
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("chr1\t100\t.\tC\tT\t.\tPASS\t.\tGT\t0/1\n", "data before the #CHROM"),
-    ("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n", "no FORMAT and sample"),
-    ("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS0\nchr1\tX\t.\tC\tT\t.\tPASS\t.\tGT\t0/1\n", ":2: POS 'X'"),
-    ("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS0\nchr1\t100\t.\tC\tT\t.\tPASS\t.\tGT\n", ":2: 9 columns"),
-    ("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS0\nchr1\t100\n", ":2: 2 columns"),
-    ("##fileformat=VCFv4.2\n", "no #CHROM header"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("chr1\t100\t.\tC\tT\t.\tPASS\t.\tGT\t0/1\n", "data before the #CHROM"),
+        ("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n", "no FORMAT and sample"),
+        (
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS0\nchr1\tX\t.\tC\tT\t.\tPASS\t.\tGT\t0/1\n",
+            ":2: POS 'X'",
+        ),
+        (
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS0\nchr1\t100\t.\tC\tT\t.\tPASS\t.\tGT\n",
+            ":2: 9 columns",
+        ),
+        ("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS0\nchr1\t100\n", ":2: 2 columns"),
+        ("##fileformat=VCFv4.2\n", "no #CHROM header"),
+    ],
+)
 def test_malformed_vcf_is_named_with_its_line(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.vcf"
     path.write_text(text)

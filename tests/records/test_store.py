@@ -92,3 +92,19 @@ def test_memory_record_equals_store_record(store: Store) -> None:
     memory = PatientRecord.from_resources(bundle_resources(bundle, "b")).vitals()
     assert stored.drop(columns=["time"]).equals(memory.drop(columns=["time"]))
     assert list(stored["time"]) == list(memory["time"])
+
+
+def test_latest_vitals_is_the_tail_of_vitals(store: Store) -> None:
+    resources = [patient("a")]
+    for i in range(12):
+        resources.append(vital(f"h{i}", "a", "8867-4", 60 + i, "/min", f"2024-01-01T{i:02d}:00:00Z"))
+        resources.append(vital(f"t{i}", "a", "8310-5", 98.0 + i / 10, "[degF]", f"2024-01-01T{i:02d}:30:00Z"))
+    resources.append(vital("s-inv", "a", "76215-3", 101, "mm[Hg]", "2024-01-01T05:00:00Z"))
+    resources.append(vital("s-ni", "a", "8480-6", 110, "mm[Hg]", "2024-01-01T06:00:00Z"))
+    store.write(resources)
+    record = PatientRecord.load(store, "a")
+    full = record.vitals()
+    expected = full.groupby("name", sort=False).tail(1).sort_values("name").reset_index(drop=True)
+    latest = record.latest_vitals().sort_values("name").reset_index(drop=True)
+    assert latest[["name", "value", "resource_id"]].equals(expected[["name", "value", "resource_id"]])
+    assert latest.set_index("name").loc["systolic_bp", "resource_id"] == "s-ni"

@@ -19,6 +19,7 @@ from hygeia import __version__
 from hygeia.api.routes import alerts, audit, auth, bulk, cds_hooks, fhir, health, smart
 from hygeia.config import Settings
 from hygeia.records.store import Store
+from hygeia.web.routes import router as web_router
 
 log = logging.getLogger("hygeia.api")
 
@@ -133,7 +134,7 @@ def create_app(store: Store, settings: Settings, *, demo: bool = False, max_body
     app.state.settings = settings
     # One router per area; add yours here. (bulk before fhir: /fhir/$export must not match /fhir/{type}.)
     for router in (health.router, auth.router, smart.router, bulk.router, fhir.router, alerts.router,
-                   cds_hooks.router, audit.router):
+                   cds_hooks.router, audit.router, web_router):
         app.include_router(router)
 
     @app.middleware("http")
@@ -177,3 +178,11 @@ def create_app(store: Store, settings: Settings, *, demo: bool = False, max_body
                             status_code=500)
 
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app for the configured store — the factory uvicorn's worker processes call."""
+    from hygeia.config import get_settings
+
+    settings = get_settings()
+    return create_app(Store(settings.resolved_database_url()), settings, demo=settings.demo_mode)

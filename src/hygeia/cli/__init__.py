@@ -60,6 +60,9 @@ def _register() -> None:
     from hygeia.cli import risk
 
     risk.register(app)
+    from hygeia.cli import engine
+
+    engine.register(app)
 
 
 _register()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -13,7 +15,6 @@ from hygeia.cli.common import console, fail, open_store, progress_bar
 from hygeia.config import Settings, get_settings
 from hygeia.governance import audit as audit_mod
 from hygeia.governance.access import AccessError, Role, add_user, list_users
-from hygeia.records.ingest import discover, ingest_paths
 
 users_app = typer.Typer(help="Platform users and their roles (least privilege).", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail of access to patient data.", no_args_is_help=True)
@@ -31,8 +32,9 @@ def serve(
     host: str = typer.Option(None, help="Interface to listen on (default HYGEIA_HOST or 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default HYGEIA_PORT or 8000)."),
     demo: bool = typer.Option(False, "--demo", help="Allow the default secret (demo only, never in production)."),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (use about one per core)."),
 ) -> None:
-    """Serve the API (FHIR, auth) on HOST:PORT."""
+    """Serve the API (FHIR, CDS Hooks, auth) on HOST:PORT."""
     import uvicorn
 
     from hygeia.api import create_app
@@ -44,7 +46,13 @@ def serve(
     except RuntimeError as exc:
         fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, access_log=False, log_level="info")
+    bind = {"host": host or settings.host, "port": port or settings.port, "access_log": False, "log_level": "info"}
+    if workers == 1:
+        uvicorn.run(app, **bind)  # type: ignore[arg-type]
+        return
+    if demo:
+        os.environ["HYGEIA_DEMO_MODE"] = "1"  # the worker processes build their app from the settings
+    uvicorn.run("hygeia.api.app:app_from_settings", factory=True, workers=workers, **bind)  # type: ignore[arg-type]
 
 
 def _demo_settings() -> Settings:
@@ -60,51 +68,58 @@ def demo(
     port: int = typer.Option(8000, help="Port."),
     patients: int = typer.Option(DEMO_PATIENTS, help="Synthetic patients to generate."),
     build_only: bool = typer.Option(False, "--build-only", help="Build the demo hospital, do not serve."),
+    feed_seconds: float = typer.Option(15.0, help="Seconds between simulated bedside device readings."),
 ) -> None:
-    """Build the synthetic demo hospital (once) and serve it. All demo data is synthetic."""
-    from hygeia.synth import generate
+    """Build the synthetic demo hospital (once: each step is reused on the next run) with every capability
+    that has landed, then serve the API, the monitor and the dashboard. All demo data is synthetic."""
+    import os
+
+    from hygeia.web.demo import Builder, demo_password, start_services
 
     settings = _demo_settings()
     started = time.perf_counter()
     store = open_store(settings)
     root = settings.data_dir / "demo"
-    marker = root / f".built-{patients}-{DEMO_SEED}"
-    if not marker.exists():
-        synth_dir = root / "synth"
-        console.print(f"generating {patients} synthetic patients (seed {DEMO_SEED}) in {synth_dir} …")
-        generate(synth_dir, patients=patients, seed=DEMO_SEED)
-        files = discover([synth_dir / "fhir", synth_dir / "adt"] if (synth_dir / "adt").exists()
-                         else [synth_dir / "fhir"])
-        with progress_bar() as bar:
-            task = bar.add_task("ingesting", total=len(files))
-            report = ingest_paths(store, files, progress=lambda _p: bar.advance(task))
-        console.print(f"ingested {report.resources} resources from {report.units} files")
-        existing = {u.username for u in list_users(store)}
-        first_patient = store.patient_ids()[0]
-        for username, role in DEMO_USERS:
-            if username not in existing:
-                add_user(store, username, f"{username}-demo-pw", [role.value],
-                         patient_id=first_patient if role == Role.PATIENT else None)
-        marker.write_text("built\n")
-    else:
-        console.print("demo hospital already built; reusing it")
-    console.print(f"ready in {time.perf_counter() - started:.0f} s")
-    table = Table(title="Demo users (synthetic data; demo passwords — never use in production)")
-    table.add_column("username")
-    table.add_column("password")
-    table.add_column("role")
-    for username, role in DEMO_USERS:
-        table.add_row(username, f"{username}-demo-pw", role.value)
+    console.print(f"building the demo hospital in {root} ({patients} synthetic patients, seed {DEMO_SEED}) …")
+    bars: dict[str, object] = {}
+    with progress_bar() as bar:
+        def progress(label: str, total: int) -> Callable[[], None]:
+            task = bar.add_task(label, total=total)
+            bars[label] = task
+            return lambda: bar.advance(task)
+
+        report = Builder(store, settings, root, patients, DEMO_SEED, say=console.print, progress=progress).build()
+    table = Table(title="Demo build")
+    for col in ("step", "status", "seconds", "detail"):
+        table.add_column(col)
+    for step in report.steps:
+        table.add_row(step.name, step.status, f"{step.seconds:.0f}", step.detail)
     console.print(table)
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    console.print(f"ready in {time.perf_counter() - started:.0f} s (load average {load})")
+    users = Table(title="Demo users (synthetic data; demo passwords — never use in production)")
+    for col in ("username", "password", "role"):
+        users.add_column(col)
+    for username, role in DEMO_USERS:
+        users.add_row(username, demo_password(username), role.value)
+    console.print(users)
     if build_only:
         return
     import uvicorn
 
     from hygeia.api import create_app
 
-    console.print(f"[bold green]Hygeia is serving on http://{host}:{port}[/]  (API docs: http://{host}:{port}/docs)")
+    app = create_app(store, settings, demo=True)
+    app.state.web_artefacts = root / "artefacts"
+    services = start_services(store, root, period_s=feed_seconds)
+    console.print(services.description)
+    console.print(f"[bold green]Hygeia is serving on http://{host}:{port}/web/[/]  (dashboard; API docs: "
+                  f"http://{host}:{port}/docs)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(store, settings, demo=True), host=host, port=port, access_log=False, log_level="info")
+    try:
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    finally:
+        services.close()
 
 
 @users_app.command("add")

@@ -21,7 +21,23 @@ from hygeia.engine.executors import DaskExecutor, InProcessExecutor, ProcessPool
 from hygeia.engine.sinks import FORMATS, FileSink, StoreSink, read_rows
 
 __all__ = [
-    "FORMATS", "DaskExecutor", "Executor", "FileSink", "InProcessExecutor", "Job", "JobFailed", "JobReport",
-    "Outcome", "Partition", "ProcessPoolExecutorRunner", "Row", "Sink", "StoreSink", "chunks", "fingerprint",
-    "make_executor", "read_rows", "run_job",
+    "FORMATS",
+    "DaskExecutor",
+    "Executor",
+    "FileSink",
+    "InProcessExecutor",
+    "Job",
+    "JobFailed",
+    "JobReport",
+    "Outcome",
+    "Partition",
+    "ProcessPoolExecutorRunner",
+    "Row",
+    "Sink",
+    "StoreSink",
+    "chunks",
+    "fingerprint",
+    "make_executor",
+    "read_rows",
+    "run_job",
 ]

@@ -95,8 +95,10 @@ class JobFailed(RuntimeError):
     def __init__(self, report: JobReport) -> None:
         self.report = report
         self.failed = dict(report.failed)
-        lines = [f"job {report.job!r}: {len(self.failed)} of {report.partitions} partition(s) failed "
-                 f"(the others are written; re-run to finish — done partitions are skipped):"]
+        lines = [
+            f"job {report.job!r}: {len(self.failed)} of {report.partitions} partition(s) failed "
+            f"(the others are written; re-run to finish — done partitions are skipped):"
+        ]
         lines += [f"  {key}: {why}" for key, why in sorted(self.failed.items())]
         super().__init__("\n".join(lines))
 
@@ -115,15 +117,22 @@ def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
     """``items`` in consecutive chunks of at most ``size`` (at least one item per chunk)."""
     if size < 1:
         raise ValueError(f"partition size must be at least 1 (got {size})")
-    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run_job(job: Job, executor: Executor, sink: Sink, *, attempts: int = 3, progress: Progress | None = None,
-            on_partition: Callable[[JobReport], None] | None = None) -> JobReport:
+def run_job(
+    job: Job,
+    executor: Executor,
+    sink: Sink,
+    *,
+    attempts: int = 3,
+    progress: Progress | None = None,
+    on_partition: Callable[[JobReport], None] | None = None,
+) -> JobReport:
     """Run ``job`` on ``executor`` into ``sink``; partitions whose output exists (same fingerprint) are skipped.
 
     ``attempts``: tries per partition (1 = no retry). ``progress``: a rich Progress to show the whole job
@@ -166,5 +175,18 @@ def run_job(job: Job, executor: Executor, sink: Sink, *, attempts: int = 3, prog
     return report
 
 
-__all__ = ["Executor", "Job", "JobFailed", "JobReport", "Outcome", "Partition", "PartitionFn", "Row", "Sink",
-           "chunks", "describe_error", "fingerprint", "run_job"]
+__all__ = [
+    "Executor",
+    "Job",
+    "JobFailed",
+    "JobReport",
+    "Outcome",
+    "Partition",
+    "PartitionFn",
+    "Row",
+    "Sink",
+    "chunks",
+    "describe_error",
+    "fingerprint",
+    "run_job",
+]

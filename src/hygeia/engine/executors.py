@@ -33,7 +33,7 @@ class InProcessExecutor:
             for attempt in range(1, attempts + 1):
                 try:
                     rows = fn(p.payload)
-                except Exception as exc:  # noqa: BLE001 — any failure of a partition is reported, not fatal
+                except Exception as exc:
                     error = describe_error(exc)
                     continue
                 yield Outcome(p, rows, attempt)
@@ -69,16 +69,18 @@ class ProcessPoolExecutorRunner:
                 for fut in finished:
                     p, attempt = running.pop(fut)
                     try:
-                        rows = client.gather(fut)
+                        rows = fut.result()
                     except BrokenProcessPool as exc:
                         broken = True
                         retry.append((p, attempt, describe_error(exc)))
-                    except Exception as exc:  # noqa: BLE001
+                    except Exception as exc:
                         retry.append((p, attempt, describe_error(exc)))
                     else:
                         yield Outcome(p, rows, attempt)
                 if broken:  # every partition still in flight is lost with the pool
-                    retry += [(p, attempt, "BrokenProcessPool: a worker process died") for p, attempt in running.values()]
+                    retry += [
+                        (p, attempt, "BrokenProcessPool: a worker process died") for p, attempt in running.values()
+                    ]
                     running.clear()
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = self._pool()
@@ -95,8 +97,14 @@ class DaskExecutor:
     """Dask distributed: ``Client(scheduler)`` for a running cluster, else a ``LocalCluster`` of ``workers``
     single-threaded worker processes, started here and closed after the job."""
 
-    def __init__(self, scheduler: str | None = None, workers: int = 2, *, memory_limit: str | None = "auto",
-                 connect_timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        workers: int = 2,
+        *,
+        memory_limit: str | None = "auto",
+        connect_timeout: float = 20.0,
+    ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.scheduler = scheduler
@@ -112,10 +120,17 @@ class DaskExecutor:
             try:
                 return Client(self.scheduler, timeout=f"{self.connect_timeout}s", set_as_default=False), None
             except OSError as exc:
-                raise ConnectionError(f"cannot reach the Dask scheduler at {self.scheduler} ({exc}); start it with "
-                                      "`dask scheduler` and workers with `dask worker ADDRESS`") from None
-        cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, memory_limit=self.memory_limit)
+                raise ConnectionError(
+                    f"cannot reach the Dask scheduler at {self.scheduler} ({exc}); start it with "
+                    "`dask scheduler` and workers with `dask worker ADDRESS`"
+                ) from None
+        cluster = LocalCluster(
+            n_workers=self.workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            memory_limit=self.memory_limit,
+        )
         return Client(cluster, set_as_default=False), cluster
 
     def run(self, fn: PartitionFn, partitions: Sequence[Partition], attempts: int) -> Iterator[Outcome]:
@@ -124,7 +139,7 @@ class DaskExecutor:
         client, cluster = self._connect()
         token = uuid.uuid4().hex[:8]
         try:
-            futures: dict[str, tuple[Partition, int]] = {}
+            futures: dict[Any, tuple[Partition, int]] = {}
 
             def submit(p: Partition, attempt: int) -> Any:
                 fut = client.submit(fn, p.payload, key=f"hygeia-{p.key}-{token}-{attempt}", pure=False)

@@ -89,8 +89,12 @@ class FileSink:
         else:
             data = b"".join(orjson.dumps(r, default=str) + b"\n" for r in rows)
         _atomic_write(self.path(partition.key), data)
-        _atomic_write(self._marker(partition.key), orjson.dumps(
-            {"fingerprint": partition.fingerprint, "rows": len(rows), "file": self.path(partition.key).name}))
+        _atomic_write(
+            self._marker(partition.key),
+            orjson.dumps(
+                {"fingerprint": partition.fingerprint, "rows": len(rows), "file": self.path(partition.key).name}
+            ),
+        )
 
     def finish(self, job: Job) -> None:
         keep = {p.key for p in job.partitions}
@@ -128,8 +132,11 @@ class StoreSink:
         return False
 
     def write(self, partition: Partition, rows: list[Row], schema: Any = None) -> None:
-        resources = [r["resource"] if isinstance(r["resource"], dict) else orjson.loads(r["resource"])
-                     for r in rows if r.get("resource")]
+        resources = [
+            r["resource"] if isinstance(r["resource"], dict) else orjson.loads(r["resource"])
+            for r in rows
+            if r.get("resource")
+        ]
         if resources:
             summary = self.store.write(resources)
             self.created += summary.created

@@ -129,7 +129,9 @@ def authorize(user: User, resource_type: str, interaction: str, patient_id: str 
     administrators have no chart access here (researchers use consent-filtered, de-identified bulk
     export; governance reads the audit log and aggregates).
     """
-    if not scope_permits(user.scopes, resource_type, interaction, patient_id, user.patient_id):
+    # Shared resources (a patient's practitioners, organisations) are in reach of patient/ scopes too.
+    scoped_patient = user.patient_id if resource_type in SHARED_TYPES else patient_id
+    if not scope_permits(user.scopes, resource_type, interaction, scoped_patient, user.patient_id):
         granted = " ".join(user.scopes) or "none"
         return f"the token's scopes ({granted}) do not permit '{interaction}' on {resource_type}"
     care = user.may_list_patients()

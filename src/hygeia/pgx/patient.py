@@ -43,8 +43,8 @@ def record_phenotypes(record: PatientRecord) -> dict[str, GenePhenotype]:
         return {}
     table = table[table["gene"].notna()].sort_values("time", kind="stable", na_position="first")
     latest = {(row.gene, row.kind): row for row in table.itertuples(index=False)}
-    wanted = {row.resource_id for row in latest.values() if row.kind == "phenotype"}
-    resources = {r["id"]: r for r in record.resources("Observation") if r.get("id") in wanted} if wanted else {}
+    wanted = {str(row.resource_id) for row in latest.values() if row.kind == "phenotype"}
+    resources = record.observations_by_id(wanted) if wanted else {}
     out: dict[str, GenePhenotype] = {}
     for gene in sorted({str(g) for g, _ in latest}):
         geno, pheno = latest.get((gene, "genotype")), latest.get((gene, "phenotype"))
@@ -52,7 +52,7 @@ def record_phenotypes(record: PatientRecord) -> dict[str, GenePhenotype]:
                           source="record")
         if pheno is not None:
             value = str(pheno.value) if pheno.value else None
-            res = resources.get(pheno.resource_id, {})
+            res = resources.get(str(pheno.resource_id), {})
             p.activity_score = _component_value(res, "activity-score", "activity score")
             if value and value.startswith("activity score "):
                 p.activity_score = p.activity_score or value.removeprefix("activity score ")

@@ -84,7 +84,11 @@ class RecordSource(Protocol):
 
     def observations(self, patient_id: str, codes: Sequence[str] | None = None) -> list[Any]: ...
 
-    def observation_frame(self, patient_id: str, codes: Sequence[str] | None = None) -> pd.DataFrame: ...
+    def observation_frame(
+        self, patient_id: str, codes: Sequence[str] | None = None, *, latest: bool = False
+    ) -> pd.DataFrame: ...
+
+    def read_many(self, resource_type: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]: ...
 
 
 class MemorySource:
@@ -107,8 +111,20 @@ class MemorySource:
         wanted = set(codes) if codes is not None else None
         return [r for r in self._rows if r.patient_id == patient_id and (wanted is None or r.code in wanted)]
 
-    def observation_frame(self, patient_id: str, codes: Sequence[str] | None = None) -> pd.DataFrame:
+    def read_many(self, resource_type: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = set(ids)
+        return {r["id"]: r for r in self._resources if r.get("resourceType") == resource_type and r.get("id") in wanted}
+
+    def observation_frame(
+        self, patient_id: str, codes: Sequence[str] | None = None, *, latest: bool = False
+    ) -> pd.DataFrame:
         rows = [vars(r) for r in self.observations(patient_id, codes)]
+        if latest:
+            newest: dict[str, Any] = {}
+            for r in rows:
+                if r["effective"] is not None and (r["code"] not in newest or r["effective"] > newest[r["code"]]):
+                    newest[r["code"]] = r["effective"]
+            rows = [r for r in rows if r["effective"] is not None and r["effective"] == newest.get(r["code"])]
         frame = pd.DataFrame(rows, columns=OBSERVATION_COLUMNS) if rows else pd.DataFrame(columns=OBSERVATION_COLUMNS)
         frame["effective"] = [r["effective"].isoformat() if r["effective"] else None for r in rows]
         return observation_frame_finish(frame)
@@ -206,22 +222,17 @@ class PatientRecord:
         ``consciousness`` carries the ACVPU letter in ``value_str``; ``supplemental_oxygen``
         carries FiO2 (%) or flow (L/min) in ``value`` with the unit saying which.
         """
-        obs = self._store.observation_frame(self.id, _VITAL_CODES)
-        obs = obs[obs["system"].isin(_VITAL_SYSTEMS)]
-        names = obs["code"].map(_VITAL_NAME)
-        value = obs["value_num"].to_numpy(dtype=float, copy=True)
-        unit = obs["unit"].astype(object).to_numpy(copy=True)
-        canonical = obs["code"].map(_VITAL_UNIT).to_numpy()
-        convert = (canonical != "") & (names.to_numpy() != "supplemental_oxygen")
-        for source_unit in set(unit[convert & (unit != canonical)]) - {None}:
-            for target in set(canonical[convert & (unit == source_unit)]):
-                mask = convert & (unit == source_unit) & (canonical == target)
-                value[mask] = [codes.to_canonical(v, source_unit, target) for v in value[mask]]
-        unit[convert & ~pd.isna(value)] = canonical[convert & ~pd.isna(value)]
-        out = obs[["effective", "value_str", "code", "resource_id"]].rename(columns={"effective": "time"})
-        out = out.assign(name=names, value=value, unit=unit)
-        return out[VITAL_COLUMNS].reset_index(drop=True)
+        return _vitals_table(self._store.observation_frame(self.id, _VITAL_CODES))
 
+    def latest_vitals(self) -> pd.DataFrame:
+        """The most recent value of each vital sign (same columns as :meth:`vitals`), cheaply:
+        only the newest index rows are read — what scoring the current state needs."""
+        table = _vitals_table(self._store.observation_frame(self.id, _VITAL_CODES, latest=True))
+        return table.groupby("name", sort=False).tail(1).reset_index(drop=True)
+
+    def observations_by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Observation resources by id (e.g. the ones a row of :meth:`genotypes` points at)."""
+        return self._store.read_many("Observation", ids)
     def labs(self) -> pd.DataFrame:
         """Laboratory results (category laboratory, or a known lab LOINC code), by time."""
         obs = self._store.observation_frame(self.id)
@@ -270,14 +281,30 @@ class PatientRecord:
                          r.value_str, r.resource_id))
         df = pd.DataFrame(rows, columns=["time", "kind", "value", "resource_id"])
         if not df.empty:
-            genes = {}
-            for res in self._store.patient_resources(self.id, ["Observation"]):
-                if res["id"] in set(df["resource_id"]):
-                    genes[res["id"]] = _gene_of(res)
-            df["gene"] = df["resource_id"].map(genes)
+            found = self.observations_by_id(set(df["resource_id"]))
+            df["gene"] = df["resource_id"].map({rid: _gene_of(res) for rid, res in found.items()})
         else:
             df["gene"] = pd.Series(dtype=object)
         return df
+
+
+
+def _vitals_table(obs: pd.DataFrame) -> pd.DataFrame:
+    """Index rows of vital-sign codes → the vitals table (names, canonical units)."""
+    obs = obs[obs["system"].isin(_VITAL_SYSTEMS)]
+    names = obs["code"].map(_VITAL_NAME)
+    value = obs["value_num"].to_numpy(dtype=float, copy=True)
+    unit = obs["unit"].astype(object).to_numpy(copy=True)
+    canonical = obs["code"].map(_VITAL_UNIT).to_numpy()
+    convert = (canonical != "") & (names.to_numpy() != "supplemental_oxygen")
+    for source_unit in set(unit[convert & (unit != canonical)]) - {None}:
+        for target in set(canonical[convert & (unit == source_unit)]):
+            mask = convert & (unit == source_unit) & (canonical == target)
+            value[mask] = [codes.to_canonical(v, source_unit, target) for v in value[mask]]
+    unit[convert & ~pd.isna(value)] = canonical[convert & ~pd.isna(value)]
+    out = obs[["effective", "value_str", "code", "resource_id"]].rename(columns={"effective": "time"})
+    out = out.assign(name=names, value=value, unit=unit)
+    return out[VITAL_COLUMNS].reset_index(drop=True)
 
 
 def _gene_of(observation: dict[str, Any]) -> str | None:

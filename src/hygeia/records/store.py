@@ -238,6 +238,16 @@ class Store:
             found.update((rtype, rid) for (rid,) in rows)
         return found
 
+    def read_many(self, resource_type: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Current, non-deleted resources of one type by id (missing ids are simply absent)."""
+        out: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for rtype, chunk in _by_type((resource_type, i) for i in ids):
+                rows = conn.execute(select(resources.c.id, resources.c.content).where(and_(
+                    resources.c.resource_type == rtype, resources.c.id.in_(chunk), resources.c.deleted.is_(False))))
+                out.update((rid, orjson.loads(content)) for rid, content in rows)
+        return out
+
     def read(self, resource_type: str, rid: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
             row = conn.execute(select(resources.c.content, resources.c.deleted).where(
@@ -327,16 +337,26 @@ class Store:
         with self.engine.connect() as conn:
             return list(conn.execute(query.order_by(observation_index.c.effective)).all())
 
-    def observation_frame(self, patient_id: str, codes: Sequence[str] | None = None) -> pd.DataFrame:
+    def observation_frame(
+        self, patient_id: str, codes: Sequence[str] | None = None, *, latest: bool = False
+    ) -> pd.DataFrame:
         """The observation index of one patient as a DataFrame (OBSERVATION_COLUMNS), by time.
 
-        Vectorised: rows come straight from the driver and times are parsed by pandas in one go.
+        With ``latest``, only the most recent row(s) of each code. Vectorised: rows come straight
+        from the driver and times are parsed by pandas in one go.
         """
-        cols = [observation_index.c[c] for c in OBSERVATION_COLUMNS if c != "effective"]
-        query = select(*cols, type_coerce(observation_index.c.effective, String).label("effective")).where(
-            observation_index.c.patient_id == patient_id)
+        oi = observation_index
+        cols = [oi.c[c] for c in OBSERVATION_COLUMNS if c != "effective"]
+        effective = type_coerce(oi.c.effective, String).label("effective")
+        query = select(*cols, effective).where(oi.c.patient_id == patient_id)
         if codes is not None:
-            query = query.where(observation_index.c.code.in_(list(codes)))
+            query = query.where(oi.c.code.in_(list(codes)))
+        if latest:
+            newest = select(oi.c.code, func.max(oi.c.effective).label("newest")).where(oi.c.patient_id == patient_id)
+            if codes is not None:
+                newest = newest.where(oi.c.code.in_(list(codes)))
+            last = newest.group_by(oi.c.code).subquery()
+            query = query.join(last, and_(oi.c.code == last.c.code, oi.c.effective == last.c.newest))
         names = [*(c for c in OBSERVATION_COLUMNS if c != "effective"), "effective"]
         with self.engine.connect() as conn:
             result = conn.execute(query)

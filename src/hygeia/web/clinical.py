@@ -40,8 +40,14 @@ _ABBREV = {"poor metabolizer": "PM", "intermediate metabolizer": "IM", "rapid me
 _VITAL_TO_NEWS2 = {"respiratory_rate": "rr", "spo2": "spo2", "systolic_bp": "sbp", "heart_rate": "pulse",
                    "temperature": "temp_c", "consciousness": "acvpu", "supplemental_oxygen": "on_oxygen"}
 _NEWS2_CODES = sorted({c for v in codes.VITALS if v.name in _VITAL_TO_NEWS2 for c in v.codes}
-                      | {"on-supplemental-oxygen"})
+                      | {"on-supplemental-oxygen"})  # = ON_OXYGEN
 _VITAL_NAME = {code: v.name for code, v in codes.VITAL_BY_CODE.items()}
+ON_OXYGEN = "on-supplemental-oxygen"  # hygeia.ews.monitor's local code (valueBoolean)
+ACVPU_WORDS = {"A": "Alert", "C": "New confusion", "V": "Voice", "P": "Pain", "U": "Unresponsive"}
+VITAL_LABELS = {"heart_rate": "Pulse", "respiratory_rate": "Respiratory rate", "spo2": "SpO₂",
+                "systolic_bp": "Systolic BP", "diastolic_bp": "Diastolic BP", "mean_bp": "Mean BP",
+                "temperature": "Temperature", "consciousness": "Consciousness (ACVPU)",
+                "supplemental_oxygen": "Supplemental O₂", "gcs": "GCS", "weight": "Weight", "height": "Height"}
 
 
 def aware(t: Any) -> datetime | None:
@@ -244,6 +250,11 @@ class WardRow:
         return max((int(a["level"]) for a in self.alerts), default=0)
 
 
+def first(items: Any) -> dict[str, Any]:
+    """The first dict of a FHIR list (or an empty dict)."""
+    return items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+
+
 def _chunks(items: Sequence[str], n: int = 500) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), n):
         yield items[i:i + n]
@@ -271,7 +282,7 @@ def _gene(obs: dict[str, Any]) -> str | None:
     for comp in obs.get("component") or []:
         if any(c.get("code") == codes.GENE_STUDIED_LOINC for c in (comp.get("code") or {}).get("coding") or []):
             cc = comp.get("valueCodeableConcept") or {}
-            return str(next(iter(cc.get("coding") or []), {}).get("display") or cc.get("text") or "") or None
+            return str(first(cc.get("coding")).get("display") or cc.get("text") or "") or None
     return None
 
 
@@ -288,7 +299,7 @@ def latest_risks(store: Store, patient_ids: Sequence[str]) -> dict[str, list[str
                 when = str(ra.get("occurrenceDateTime") or "")
                 for pred in ra.get("prediction") or []:
                     outcome = ((pred.get("outcome") or {}).get("text")
-                               or next(iter((pred.get("outcome") or {}).get("coding") or []), {}).get("display")
+                               or first((pred.get("outcome") or {}).get("coding")).get("display")
                                or "risk")
                     p = pred.get("probabilityDecimal")
                     label = f"{outcome} {p * 100:.0f} %" if isinstance(p, int | float) else str(outcome)
@@ -312,10 +323,10 @@ def ward_rows(store: Store, stays: Sequence[Stay], now: datetime) -> list[WardRo
                      observation_index.c.effective >= since, observation_index.c.effective <= now)
             ).order_by(observation_index.c.effective)
             for pid, code, value, vstr, unit, eff in conn.execute(q):
-                name = _VITAL_NAME.get(code, "supplemental_oxygen" if code == "on-supplemental-oxygen" else "")
+                name = _VITAL_NAME.get(code, "supplemental_oxygen" if code == ON_OXYGEN else "")
                 t = aware(eff)
                 if name and t is not None:
-                    if code == "on-supplemental-oxygen":
+                    if code == ON_OXYGEN:
                         value, unit = (1.0 if (vstr or "").lower() in ("true", "1") or value else 0.0), "flag"
                     elif name == "temperature" and unit and unit != "Cel":
                         value = codes.to_canonical(value, unit, "Cel") if value is not None else None
@@ -376,13 +387,29 @@ class Timeline:
     news2: list[News2Point] = field(default_factory=list)
 
 
-def timeline(record: PatientRecord, now: datetime, days: int = 7, scale: int = 1) -> Timeline:
-    """The last ``days`` days that have observations (ending at the newest one, or now)."""
+def oxygen_rows(store: Store, patient_id: str) -> pd.DataFrame:
+    """The monitor's "on supplemental oxygen" flags as vitals rows (value 1/0, unit 'flag')."""
+    rows = [{"time": aware(r.effective), "name": "supplemental_oxygen",
+             "value": 1.0 if (str(r.value_str or "").lower() in ("true", "1") or r.value_num) else 0.0,
+             "value_str": None, "unit": "flag", "code": ON_OXYGEN, "resource_id": r.resource_id}
+            for r in store.observations(patient_id, [ON_OXYGEN])]
+    return pd.DataFrame(rows, columns=["time", "name", "value", "value_str", "unit", "code", "resource_id"])
+
+
+def timeline(record: PatientRecord, now: datetime, days: int = 7, scale: int = 1, oxygen: pd.DataFrame | None = None,
+             since: datetime | None = None) -> Timeline:
+    """The last ``days`` days that have observations (ending at the newest one, or now); from ``since``
+    (e.g. the admission) when that is later."""
     vit = record.vitals()
+    if oxygen is not None and not oxygen.empty:
+        vit = pd.concat([vit, oxygen], ignore_index=True)
+        vit = vit.assign(_t=pd.to_datetime(vit["time"], utc=True)).sort_values("_t", kind="stable").drop(columns="_t")
     labs = record.labs()
     times = [aware(t) for t in list(vit["time"]) + list(labs["time"])]
     newest = max((t for t in times if t is not None and t <= now), default=now)
     start = newest - timedelta(days=days)
+    if since is not None and start < since - timedelta(hours=12) < newest:
+        start = since - timedelta(hours=12)
     vit_t = pd.to_datetime(vit["time"], utc=True)
     lab_t = pd.to_datetime(labs["time"], utc=True)
     window_v = vit[(vit_t >= start) & (vit_t <= now)]

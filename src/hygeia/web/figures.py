@@ -63,7 +63,8 @@ def vitals_timeline(news2: Sequence[News2Point], vitals: pd.DataFrame, start: da
         layout[axis]["title"]["text"] = label
         rows = vitals[vitals["name"] == name]
         data.append({"type": "scatter", "mode": "lines+markers", "name": label,
-                     "x": [_iso(t) for t in rows["time"]], "y": [None if pd.isna(v) else float(v) for v in rows["value"]],
+                     "x": [_iso(t) for t in rows["time"]],
+                     "y": [None if pd.isna(v) else float(v) for v in rows["value"]],
                      "marker": {"size": 4}, "line": {"width": 1.5}, "xaxis": "x", "yaxis": f"y{i}",
                      "hovertemplate": f"{label} %{{y}}<br>%{{x}}<extra></extra>"})
     layout["shapes"] = shapes

@@ -248,11 +248,10 @@ _NEWS2_OF_VITAL = {"respiratory_rate": "respiratory_rate", "spo2": "spo2", "syst
 
 def news2_from_record(record: PatientRecord) -> Finding | None:
     """NEWS2 (RCP 2017, via hygeia.ews) from the latest value of each parameter in the record's vitals."""
-    vitals = record.vitals()
-    vitals = vitals[vitals["name"].isin(list(_NEWS2_OF_VITAL))].dropna(subset=["time"])
-    if vitals.empty:
+    latest = record.latest_vitals()
+    latest = latest[latest["name"].isin(list(_NEWS2_OF_VITAL))].dropna(subset=["time"])
+    if latest.empty:
         return None
-    latest = vitals.sort_values("time", kind="stable").groupby("name", sort=False).tail(1)
     readings: dict[str, tuple[Any, datetime, str | None]] = {}
     records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in latest.to_dict("records")]
     for row in records:

@@ -69,8 +69,13 @@ def deid_text_partition(payload: tuple[list[Note], bytes | None, bool]) -> list[
     for ident, text, patient in notes:
         spans = find_phi(text, config=config)
         result = deidentify(text, mode="surrogate" if key else "tag", key=key, patient_key=patient, spans=spans)
-        rows.append({"id": ident, "text": result.text,
-                     "spans": orjson.dumps([{"start": s.start, "end": s.end, "label": s.label} for s in spans]).decode()})
+        rows.append(
+            {
+                "id": ident,
+                "text": result.text,
+                "spans": orjson.dumps([{"start": s.start, "end": s.end, "label": s.label} for s in spans]).decode(),
+            }
+        )
     return rows
 
 
@@ -78,12 +83,15 @@ def _key_id(key: bytes | None) -> str | None:
     return hashlib.sha256(b"hygeia-engine-key\x00" + key).hexdigest() if key else None
 
 
-def plan_deid_text(notes: list[Note], *, key: bytes | None = None, general: bool = False,
-                   partition_size: int = 500) -> Job:
+def plan_deid_text(
+    notes: list[Note], *, key: bytes | None = None, general: bool = False, partition_size: int = 500
+) -> Job:
     """Tag mode without ``key``; keyed surrogates with it (dates shifted per ``patient``)."""
     params = (JOB_VERSION, _key_id(key), general)
-    parts = tuple(Partition(f"{k:05d}", (group, key, general), len(group), fingerprint(params, group))
-                  for k, group in enumerate(chunks(notes, partition_size)))
+    parts = tuple(
+        Partition(f"{k:05d}", (group, key, general), len(group), fingerprint(params, group))
+        for k, group in enumerate(chunks(notes, partition_size))
+    )
     return Job("deid-text", deid_text_partition, parts, _text_schema())
 
 
@@ -103,17 +111,29 @@ def export_partition(payload: tuple[str, list[str], tuple[bytes, str]]) -> list[
     for pid in ids:
         for resource in store.patient_resources(pid):
             out = deidentify_resource(resource, config, patient=pid)
-            rows.append({"resource_type": out["resourceType"], "id": out.get("id"), "resource": orjson.dumps(out).decode()})
+            rows.append(
+                {"resource_type": out["resourceType"], "id": out.get("id"), "resource": orjson.dumps(out).decode()}
+            )
     return rows
 
 
-def plan_export(store: Store, key: bytes, *, as_of: date | None = None, partition_size: int = 200,
-                patient_ids: list[str] | None = None) -> Job:
+def plan_export(
+    store: Store,
+    key: bytes,
+    *,
+    as_of: date | None = None,
+    partition_size: int = 200,
+    patient_ids: list[str] | None = None,
+) -> Job:
     """De-identified bulk export of the patients' resources (``as_of``: the date ages are computed at)."""
     day = (as_of or date.today()).isoformat()
     params = (EXPORT_VERSION, _key_id(key), day)
-    return Job("deid-export", export_partition, patient_partitions(store, partition_size, params, patient_ids, (key, day)),
-               _export_schema())
+    return Job(
+        "deid-export",
+        export_partition,
+        patient_partitions(store, partition_size, params, patient_ids, (key, day)),
+        _export_schema(),
+    )
 
 
 __all__ = ["NotesError", "deid_text_partition", "export_partition", "plan_deid_text", "plan_export", "read_notes"]

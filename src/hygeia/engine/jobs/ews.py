@@ -29,8 +29,14 @@ from hygeia.records.store import Store
 
 JOB_VERSION = "ews-backfill/1"
 ROOM_AIR_FIO2 = 21.0
-_COLUMN = {"respiratory_rate": "rr", "spo2": "spo2", "systolic_bp": "sbp", "heart_rate": "pulse",
-           "temperature": "temp_c", "gcs": "gcs"}
+_COLUMN = {
+    "respiratory_rate": "rr",
+    "spo2": "spo2",
+    "systolic_bp": "sbp",
+    "heart_rate": "pulse",
+    "temperature": "temp_c",
+    "gcs": "gcs",
+}
 _ACVPU = "ACVPU"
 PARAMS = ("rr", "spo2", "on_oxygen", "sbp", "pulse", "acvpu", "temp_c")
 
@@ -38,13 +44,23 @@ PARAMS = ("rr", "spo2", "on_oxygen", "sbp", "pulse", "acvpu", "temp_c")
 def _schema() -> Any:
     import pyarrow as pa
 
-    return pa.schema([("patient_id", pa.string()), ("time", pa.string()), ("news2_total", pa.int64()),
-                      ("complete", pa.bool_()), ("any_red_3", pa.bool_()), ("risk", pa.string()),
-                      ("missing", pa.string()), ("resource", pa.string())])
+    return pa.schema(
+        [
+            ("patient_id", pa.string()),
+            ("time", pa.string()),
+            ("news2_total", pa.int64()),
+            ("complete", pa.bool_()),
+            ("any_red_3", pa.bool_()),
+            ("risk", pa.string()),
+            ("missing", pa.string()),
+            ("resource", pa.string()),
+        ]
+    )
 
 
-def _carried(times: npt.NDArray[np.int64], t: npt.NDArray[np.int64], v: npt.NDArray[np.float64],
-             carry_s: int) -> npt.NDArray[np.float64]:
+def _carried(
+    times: npt.NDArray[np.int64], t: npt.NDArray[np.int64], v: npt.NDArray[np.float64], carry_s: int
+) -> npt.NDArray[np.float64]:
     out = np.full(len(times), np.nan)
     if len(t) == 0:
         return out
@@ -57,12 +73,15 @@ def _carried(times: npt.NDArray[np.int64], t: npt.NDArray[np.int64], v: npt.NDAr
     return out
 
 
-def timeline(vitals: pd.DataFrame, carry_hours: float = 4.0) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.float64]]]:
+def timeline(
+    vitals: pd.DataFrame, carry_hours: float = 4.0
+) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.float64]]]:
     """Epoch seconds of every measurement time, and each NEWS2 parameter carried forward to them."""
     vitals = vitals[vitals["time"].notna()]
     series: dict[str, tuple[list[int], list[float]]] = {c: ([], []) for c in (*PARAMS, "gcs")}
-    for when, name, value, text, unit in zip(vitals["time"], vitals["name"], vitals["value"], vitals["value_str"],
-                                             vitals["unit"], strict=True):
+    for when, name, value, text, unit in zip(
+        vitals["time"], vitals["name"], vitals["value"], vitals["value_str"], vitals["unit"], strict=True
+    ):
         t = int(pd.Timestamp(when).timestamp())
         col = _COLUMN.get(name)
         if col is not None and not pd.isna(value):
@@ -76,8 +95,10 @@ def timeline(vitals: pd.DataFrame, carry_hours: float = 4.0) -> tuple[npt.NDArra
             series["acvpu"][1].append(float(_ACVPU.index(text.strip().upper()[:1])))
     times = np.array(sorted({t for ts, _ in series.values() for t in ts}), dtype=np.int64)
     carry_s = int(carry_hours * 3600)
-    cols = {c: _carried(times, np.array(ts, dtype=np.int64), np.array(vs, dtype=np.float64), carry_s)
-            for c, (ts, vs) in series.items()}
+    cols = {
+        c: _carried(times, np.array(ts, dtype=np.int64), np.array(vs, dtype=np.float64), carry_s)
+        for c, (ts, vs) in series.items()
+    }
     gcs = cols.pop("gcs")
     from_gcs = np.where(np.isnan(gcs), np.nan, np.where(gcs >= 15, 0.0, 1.0))  # 15 = A; < 15 scores as C
     cols["acvpu"] = np.where(np.isnan(cols["acvpu"]), from_gcs, cols["acvpu"])
@@ -118,20 +139,36 @@ def backfill_partition(payload: tuple[str, list[str], tuple[float, bool]]) -> li
         for i, t in enumerate(times.tolist()):
             when = pd.Timestamp(t, unit="s", tz="UTC")
             values = {c: float(cols[c][i]) for c in PARAMS}
-            rows.append({
-                "patient_id": pid, "time": when.isoformat(), "news2_total": int(batch.total[i]),
-                "complete": bool(batch.complete[i]), "any_red_3": bool(batch.any_red_3[i]), "risk": str(risk[i]),
-                "missing": ",".join(c for c in PARAMS if np.isnan(values[c])),
-                "resource": _resource(pid, when, t, values) if resources else None,
-            })
+            rows.append(
+                {
+                    "patient_id": pid,
+                    "time": when.isoformat(),
+                    "news2_total": int(batch.total[i]),
+                    "complete": bool(batch.complete[i]),
+                    "any_red_3": bool(batch.any_red_3[i]),
+                    "risk": str(risk[i]),
+                    "missing": ",".join(c for c in PARAMS if np.isnan(values[c])),
+                    "resource": _resource(pid, when, t, values) if resources else None,
+                }
+            )
     return rows
 
 
-def plan_ews_backfill(store: Store, *, partition_size: int = 200, carry_hours: float = 4.0,
-                      resources: bool = False, patient_ids: list[str] | None = None) -> Job:
+def plan_ews_backfill(
+    store: Store,
+    *,
+    partition_size: int = 200,
+    carry_hours: float = 4.0,
+    resources: bool = False,
+    patient_ids: list[str] | None = None,
+) -> Job:
     params = (JOB_VERSION, carry_hours, resources)
-    return Job("ews-backfill", backfill_partition,
-               patient_partitions(store, partition_size, params, patient_ids, (carry_hours, resources)), _schema())
+    return Job(
+        "ews-backfill",
+        backfill_partition,
+        patient_partitions(store, partition_size, params, patient_ids, (carry_hours, resources)),
+        _schema(),
+    )
 
 
 __all__ = ["JOB_VERSION", "backfill_partition", "plan_ews_backfill", "timeline"]

@@ -34,11 +34,22 @@ class SplitError(ValueError):
 def _schema() -> Any:
     import pyarrow as pa
 
-    return pa.schema([("sample", pa.string()), ("gene", pa.string()), ("called", pa.bool_()),
-                      ("source", pa.string()), ("reported", pa.string()), ("phenotype", pa.string()),
-                      ("activity_score", pa.string()), ("lookup_key", pa.string()), ("functions", pa.string()),
-                      ("missing_positions", pa.int64()), ("warnings", pa.string()),
-                      ("recommendations", pa.string())])
+    return pa.schema(
+        [
+            ("sample", pa.string()),
+            ("gene", pa.string()),
+            ("called", pa.bool_()),
+            ("source", pa.string()),
+            ("reported", pa.string()),
+            ("phenotype", pa.string()),
+            ("activity_score", pa.string()),
+            ("lookup_key", pa.string()),
+            ("functions", pa.string()),
+            ("missing_positions", pa.int64()),
+            ("warnings", pa.string()),
+            ("recommendations", pa.string()),
+        ]
+    )
 
 
 @lru_cache(maxsize=2)
@@ -59,9 +70,8 @@ def _chrom(chrom: str) -> str:
 def _lines(path: Path) -> Iterator[str]:
     with open(path, "rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
-    raw: Any = gzip.open(path, "rb") if gz else open(path, "rb")
-    with io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as text:
-        yield from text
+    with (gzip.open(path, "rb") if gz else open(path, "rb")) as raw:
+        yield from io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
 
 
 def split_vcf(path: Path | str, wanted: set[tuple[str, int]], size: int) -> tuple[list[str], list[bytes]]:
@@ -87,8 +97,10 @@ def split_vcf(path: Path | str, wanted: set[tuple[str, int]], size: int) -> tupl
                 raise SplitError(f"{path}:{n}: the #CHROM line has no FORMAT and sample columns")
             samples = cols[9:]
             ncols = len(cols)
-            groups = [list(range(9 + i, 9 + i + len(c))) for i, c in
-                      zip(range(0, len(samples), size), chunks(samples, size), strict=True)]
+            groups = [
+                list(range(9 + i, 9 + i + len(c)))
+                for i, c in zip(range(0, len(samples), size), chunks(samples, size), strict=True)
+            ]
             bodies = [[*header, "\t".join(cols[:9] + [cols[i] for i in g])] for g in groups]
             continue
         if not line:
@@ -131,22 +143,46 @@ def match_partition(payload: tuple[KnowledgeBase | str, bytes, MatchOptions | No
             recs = recommend(kb, phenotypes)
             for gene, call in sorted(result.genes.items()):
                 p = phenotypes.get(gene)
-                rows.append({
-                    "sample": result.sample, "gene": gene, "called": call.called, "source": call.source,
-                    "reported": _json(call.reported), "phenotype": p.phenotype if p else None,
-                    "activity_score": p.activity_score if p else None, "lookup_key": p.lookup_key if p else None,
-                    "functions": _json(p.functions if p else []), "missing_positions": len(call.missing_positions),
-                    "warnings": _json([*result.warnings, *call.warnings]),
-                    "recommendations": _json([{"drug": r.drug, "source": r.source, "classification": r.classification,
-                                               "population": r.population} for r in recs if gene in r.genes]),
-                })
+                rows.append(
+                    {
+                        "sample": result.sample,
+                        "gene": gene,
+                        "called": call.called,
+                        "source": call.source,
+                        "reported": _json(call.reported),
+                        "phenotype": p.phenotype if p else None,
+                        "activity_score": p.activity_score if p else None,
+                        "lookup_key": p.lookup_key if p else None,
+                        "functions": _json(p.functions if p else []),
+                        "missing_positions": len(call.missing_positions),
+                        "warnings": _json([*result.warnings, *call.warnings]),
+                        "recommendations": _json(
+                            [
+                                {
+                                    "drug": r.drug,
+                                    "source": r.source,
+                                    "classification": r.classification,
+                                    "population": r.population,
+                                }
+                                for r in recs
+                                if gene in r.genes
+                            ]
+                        ),
+                    }
+                )
         return rows
     finally:
         Path(tmp).unlink(missing_ok=True)
 
 
-def plan_pgx_match(vcf: Path | str, kb: KnowledgeBase, *, kb_ref: KnowledgeBase | str | None = None,
-                   partition_size: int = 500, opts: MatchOptions | None = None) -> Job:
+def plan_pgx_match(
+    vcf: Path | str,
+    kb: KnowledgeBase,
+    *,
+    kb_ref: KnowledgeBase | str | None = None,
+    partition_size: int = 500,
+    opts: MatchOptions | None = None,
+) -> Job:
     """The job for ``vcf``: partitions of ``partition_size`` samples. ``kb_ref``: what workers get (a KB
     folder path, loaded once per worker; default the KB object itself, pickled into every task)."""
     samples, texts = split_vcf(vcf, set(kb.positions()), partition_size)
@@ -154,7 +190,8 @@ def plan_pgx_match(vcf: Path | str, kb: KnowledgeBase, *, kb_ref: KnowledgeBase 
     kb_id = sorted(kb.versions.items())
     parts = tuple(
         Partition(f"{k:05d}", (ref, text, opts), len(group), fingerprint(JOB_VERSION, kb_id, repr(opts), text))
-        for k, (group, text) in enumerate(zip(chunks(samples, partition_size), texts, strict=True)))
+        for k, (group, text) in enumerate(zip(chunks(samples, partition_size), texts, strict=True))
+    )
     return Job("pgx-match", match_partition, parts, _schema())
 
 
