@@ -1,8 +1,13 @@
-"""icu-mortality on PhysioNet 2012 set A (the other sets are held back and judge the model).
+"""icu-mortality on PhysioNet 2012 set A (the challenge's other sets are held back and judge the model).
 
-Uses the cached feature table of all 4,000 stays when present (built by `hygeia risk train`);
-otherwise converts the first 600 stays only, to stay within the time budget. The reported
-figures (docs/risk.md) come from the full run of the CLI, not from this test.
+To stay within the acceptance time budget on a fresh 2-core machine (no feature cache), the test
+converts the first 800 stays by RecordID (two processes; taken from the cached table of the whole
+set when a full run made one) and cross-validates a small, fixed LightGBM on them. The reported
+figures (docs/risk.md) come from the full `hygeia risk train` run on all 4,000 stays, not from this test.
+
+Bound: on this subset the 3-fold CV AUROC measured 0.83 (docs/risk.md). With ~110 deaths among 800
+stays the standard error of an AUROC near 0.83 is about 0.025 (Hanley & McNeil, Radiology 1982), so
+0.75 is about three standard errors below it and still far above SAPS-I (0.67 on the held-back sets).
 """
 
 from __future__ import annotations
@@ -14,17 +19,19 @@ from hygeia.config import get_settings
 from hygeia.risk.data import physionet2012_dataset, physionet2012_features, read_outcomes
 from hygeia.risk.training import train
 
-FAST_LGBM = {"n_estimators": 150, "learning_rate": 0.08}
+STAYS = 800
+FAST_LGBM = {"n_estimators": 150, "learning_rate": 0.05, "n_jobs": 2}
 
 
 def test_icu_mortality_cross_validated(reference: Callable[..., Path]) -> None:
     root = reference("clinical", "physionet-2012")
     cache = get_settings().data_dir / "cache" / "risk"
-    table = physionet2012_features(root / "set-a", cache, n_jobs=2, limit_if_uncached=600)
+    table = physionet2012_features(root / "set-a", cache, limit=STAYS, n_jobs=2)
     data = physionet2012_dataset(table, read_outcomes(root / "Outcomes-a.txt"), "set-a")
-    trained = train("icu-mortality", data, "lightgbm", folds=3, n_boot=50, params=FAST_LGBM)
+    assert data.n == STAYS and 80 <= data.events <= 150
+    trained = train("icu-mortality", data, "lightgbm", folds=3, n_boot=50, params=FAST_LGBM, calibration_folds=3)
     auroc = trained.evaluation.metrics["auroc"]
-    floor = 0.84 if data.n >= 3000 else 0.78
-    assert auroc.value > floor, auroc.text()
-    assert trained.evaluation.metrics["ece"].value < 0.05
+    assert auroc.value > 0.75, auroc.text()
+    assert trained.evaluation.metrics["ece"].value < 0.08, trained.evaluation.metrics["ece"].text()
     assert {"sex", "age_band"} == set(trained.audit.by_group["attribute"])
+    assert not trained.importance.empty and trained.importance["importance"].iloc[0] > 0

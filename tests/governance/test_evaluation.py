@@ -2,11 +2,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from hygeia.governance.evaluation import (
     CardContent,
     auroc,
     bootstrap,
+    brier,
+    calibration_table,
     card_html,
     card_markdown,
     ece,
@@ -66,3 +71,18 @@ def test_cards_render() -> None:
     assert "# Model card: Test model" in md and "auroc" in md and "Decision support" in md
     html = card_html(card)
     assert html.startswith("<!DOCTYPE html>") and "Calibration curve" in html and "<script" in html
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.5, 0.9, 1.0])),
+                min_size=2, max_size=40))
+def test_fast_metrics_equal_the_reference_definitions(rows: list[tuple[int, float]]) -> None:
+    y = np.array([r[0] for r in rows])
+    p = np.array([r[1] for r in rows])
+    assert brier(y, p) == pytest.approx(brier_score_loss(y, p))
+    t = calibration_table(y, p)
+    assert ece(y, p) == pytest.approx(float((t["n"] * (t["observed"] - t["predicted"]).abs()).sum() / len(y)))
+    if 0 < y.sum() < len(y):
+        assert auroc(y, p) == pytest.approx(roc_auc_score(y, p))  # ties (repeated values) count one half
+    else:
+        assert np.isnan(auroc(y, p))

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from hygeia.risk.data import DataError, diabetes130_dataset, read_outcomes
-from hygeia.risk.history import REQUIRED
+from hygeia.risk.history import REQUIRED, icd9_value
 
 
 def _table() -> pd.DataFrame:
@@ -32,6 +33,16 @@ def test_prior_history_uses_only_earlier_encounters(tmp_path: Path) -> None:
     assert X["diag_1__circulatory"].iloc[0] == 1 and X["diag_2__diabetes"].iloc[0] == 1
     assert set(d.groups.columns) == {"race", "sex", "age_band", "payer"}
     assert list(d.split_groups) == ["1", "1", "1", "2"]
+    assert X["diag_1__icd9"].iloc[0] == 428 and X["comorbidity__heart_failure"].iloc[0] == 1
+    assert X["comorbidity__count"].iloc[0] == 1  # 428 heart failure; 250.01 and V45 are in no group
+    assert np.isnan(X["previous_discharge_disposition"].iloc[0]) and X["previous_discharge_disposition"].iloc[1] == 1
+    assert X["previous_diag_1__icd9"].iloc[2] == 428 and np.isnan(X["previous_diag_1__icd9"].iloc[3])
+
+
+def test_icd9_value() -> None:
+    assert icd9_value("428.0") == 428.0 and icd9_value("V45") == 1045.0 and icd9_value("E909") == 2909.0
+    for bad in (None, "", "?", "Vxx", float("nan")):
+        assert np.isnan(icd9_value(bad))
 
 
 def test_malformed_tables_name_line_and_field(tmp_path: Path) -> None:

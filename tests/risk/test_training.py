@@ -16,7 +16,8 @@ from .conftest import SMALL_LGBM, make_dataset
 
 @pytest.fixture(scope="module")
 def trained() -> TrainedModel:
-    return train("icu-mortality", make_dataset(400), "lightgbm", folds=3, n_boot=20, params=SMALL_LGBM)
+    return train("icu-mortality", make_dataset(400), "lightgbm", folds=3, n_boot=20, params=SMALL_LGBM,
+                 calibration_folds=3)
 
 
 def test_train_reports_governance_outputs(trained: TrainedModel) -> None:

@@ -58,6 +58,15 @@ def _vitals(pid: str, when: datetime, rr: int, spo2: int, pulse: int, sbp: int, 
     return [reading_observation(pid, f"bed-{pid}", when, DeviceReading(p, v, None)) for p, v in readings]
 
 
+def raise_alert(store: Store, pid: str) -> str:
+    """Admit a new patient ``pid`` to the AMU with a NEWS2 of 7+ now; returns the id of the alert it raises."""
+    now = datetime.now(UTC)
+    store.write([_patient(pid, "Alerting", "female")])
+    store.write([_encounter(pid, "Location/ward-amu", "Acute Medical Unit", now - timedelta(hours=2))])
+    outcome = Monitor(store).process(pid, _vitals(pid, now - timedelta(minutes=5), 26, 91, 125, 95, 38.6), now=now)
+    return str(outcome.alerts[0]["id"])
+
+
 def build(store: Store, folder: Path, patients: int = 6, seed: int = 3) -> dict[str, Any]:
     """Fill ``store``; returns what the tests need (ids, ward, alert ids)."""
     now = datetime.now(UTC)

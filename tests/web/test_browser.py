@@ -23,6 +23,7 @@ from hygeia.config import Settings
 from hygeia.records import Store
 from tests.web import hospital
 
+pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -123,8 +124,7 @@ def test_nurse_ward_patient_and_acknowledge(browser: Any, server: str) -> None:
     page.wait_for_selector("#open-alerts .chip.acked")
     page.screenshot(path=str(ARTIFACTS / "alerts.png"), full_page=True)
     page.reload()
-    assert page.locator(f"#open-alerts a[href='/web/patient/{hospital.DETERIORATING}']").count() \
-        == button.count() - 1 if button.count() else True
+    assert page.locator(f"#open-alerts a[href='/web/patient/{hospital.DETERIORATING}']").count() == 0
     page.close()
 
 
@@ -152,10 +152,3 @@ def test_governance_opens_a_model_card(browser: Any, server: str) -> None:
     page.screenshot(path=str(ARTIFACTS / "model-card.png"), full_page=True)
     page.close()
 
-
-def test_operations_page_renders(browser: Any, server: str) -> None:
-    page = _sign_in(browser, server, "ops")
-    assert page.url.endswith("/web/ops")
-    _chart_rendered(page, "ops-1")  # the bed board
-    page.screenshot(path=str(ARTIFACTS / "ops.png"), full_page=True)
-    page.close()

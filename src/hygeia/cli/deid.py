@@ -50,6 +50,9 @@ def text_command(
     key_env: str = typer.Option(
         "HYGEIA_DEID_KEY", help="Environment variable holding the secret key for surrogate mode (keyed HMAC)."
     ),
+    key_file: Path | None = typer.Option(
+        None, "--key-file", help="File holding the secret key (instead of the variable)."
+    ),
     general: bool = typer.Option(
         False,
         "--general",
@@ -69,7 +72,9 @@ def text_command(
         typer.echo(f"error: input file not found: {input}", err=True)
         raise typer.Exit(2)
     key: bytes | None = None
-    if mode == "surrogate":
+    if mode == "surrogate" and key_file is not None:
+        key = _secret(key_file)
+    elif mode == "surrogate":
         secret = os.environ.get(key_env, "")
         if len(secret) < 16:
             typer.echo(f"error: surrogate mode needs a secret of 16+ characters in ${key_env}", err=True)
@@ -124,9 +129,11 @@ def _secret(key_file: Path | None, key_env: str = "HYGEIA_DEID_KEY") -> bytes:
         secret = os.environ.get(key_env, "").encode()
         where = f"${key_env}"
     if len(secret) < MIN_KEY:
-        fail(f"the de-identification key in {where} is missing or shorter than {MIN_KEY} bytes",
-             f"set {key_env} or pass --key-file with a long random secret; keep it: the same key gives the same "
-             "pseudonyms and date shifts, so records stay linkable")
+        fail(
+            f"the de-identification key in {where} is missing or shorter than {MIN_KEY} bytes",
+            f"set {key_env} or pass --key-file with a long random secret; keep it: the same key gives the same "
+            "pseudonyms and date shifts, so records stay linkable",
+        )
     return secret
 
 
@@ -160,8 +167,7 @@ def _atomic_file(target: Path) -> Iterator[_Sink]:
 @contextlib.contextmanager
 def _atomic_dir(target: Path) -> Iterator[Path]:
     """A temporary directory beside ``target``, renamed to it when the block succeeds."""
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        fail(f"output {target} already exists and is not an empty directory", "choose a new output directory")
+    _need_new_dir(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".deid-", dir=target.parent))
     try:
@@ -172,6 +178,11 @@ def _atomic_dir(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _need_new_dir(target: Path) -> None:
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        fail(f"output {target} already exists and is not an empty directory", "choose a new output directory")
 
 
 class _BadInput(Exception):
@@ -257,10 +268,15 @@ def fhir_command(
     except ValueError:
         fail(f"--as-of {as_of!r} is not a date", "use YYYY-MM-DD")
     config = FhirDeidConfig(key=key, as_of=when)
-    files = sorted(p for p in source.rglob("*") if p.is_file() and p.name.endswith((".json", ".ndjson", ".ndjson.gz"))
-                   ) if source.is_dir() else [source]
+    files = (
+        sorted(p for p in source.rglob("*") if p.is_file() and p.name.endswith((".json", ".ndjson", ".ndjson.gz")))
+        if source.is_dir()
+        else [source]
+    )
     if not files:
         fail(f"no .json or .ndjson[.gz] files in {source}")
+    if source.is_dir():
+        _need_new_dir(output)
     count = 0
     try:
         with progress_bar() as progress:
@@ -272,12 +288,16 @@ def fhir_command(
                         target.parent.mkdir(parents=True, exist_ok=True)
                         with target.open("wb") as raw, _writer(raw, target.name.endswith(".gz")) as out:
                             sub = progress.add_task("", total=None, visible=False)
-                            count += (_fhir_ndjson(path, out, config, progress, sub) if _is_ndjson(path)
-                                      else _fhir_bundle(path, out, config))
+                            count += (
+                                _fhir_ndjson(path, out, config, progress, sub)
+                                if _is_ndjson(path)
+                                else _fhir_bundle(path, out, config)
+                            )
                         progress.advance(task)
             elif _is_ndjson(source):
-                task = progress.add_task("de-identifying NDJSON", total=source.stat().st_size
-                                         if not source.name.endswith(".gz") else None)
+                task = progress.add_task(
+                    "de-identifying NDJSON", total=source.stat().st_size if not source.name.endswith(".gz") else None
+                )
                 with _atomic_file(output) as out:
                     count = _fhir_ndjson(source, out, config, progress, task)
             else:
@@ -295,9 +315,10 @@ def dicom_command(
     output: Path = typer.Argument(..., help="New directory for the de-identified files (same relative paths)."),
     key_file: Path | None = typer.Option(None, "--key-file", help=KEY_HELP),
     profile: Path | None = typer.Option(
-        None, "--profile",
+        None,
+        "--profile",
         help="PS3.15 Table E.1-1 as CSV (default: privacy/dicom/ps3.15_tableE1-1_basic_profile_rev2024b.csv "
-             "in the reference data, $HYGEIA_REFERENCE_DIR).",
+        "in the reference data, $HYGEIA_REFERENCE_DIR).",
     ),
 ) -> None:
     """De-identify DICOM files with the PS3.15 Annex E Basic Application Level Confidentiality Profile.
@@ -315,8 +336,10 @@ def dicom_command(
         fail(f"input directory not found: {source}")
     table = profile or get_settings().reference(*PROFILE)
     if not table.is_file():
-        fail(f"DICOM profile table not found: {table}",
-             "pass --profile PATH to Table E.1-1 as CSV, or set HYGEIA_REFERENCE_DIR")
+        fail(
+            f"DICOM profile table not found: {table}",
+            "pass --profile PATH to Table E.1-1 as CSV, or set HYGEIA_REFERENCE_DIR",
+        )
     try:
         rules = load_profile(table)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -325,6 +348,7 @@ def dicom_command(
     files = sorted(p for p in source.rglob("*") if p.is_file() and not p.name.startswith("."))
     if not files:
         fail(f"no files in {source}")
+    _need_new_dir(output)
     flagged: list[tuple[str, list[str]]] = []
     report: list[dict[str, Any]] = []
     try:
@@ -342,8 +366,15 @@ def dicom_command(
                 out.save_as(target)
                 if rep.burned_in_suspected:
                     flagged.append((str(rel), rep.burned_in_reasons))
-                report.append({"file": str(rel), "attributes": len(rep.actions), "private_removed": rep.private_removed,
-                               "burned_in_suspected": rep.burned_in_suspected, "reasons": rep.burned_in_reasons})
+                report.append(
+                    {
+                        "file": str(rel),
+                        "attributes": len(rep.actions),
+                        "private_removed": rep.private_removed,
+                        "burned_in_suspected": rep.burned_in_suspected,
+                        "reasons": rep.burned_in_reasons,
+                    }
+                )
                 progress.advance(task)
             (tmp / "report.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     except _BadInput as exc:
@@ -382,13 +413,17 @@ def _hierarchy_file(folder: Path, column: str) -> Path | None:
 def kanon_command(
     table: Path = typer.Argument(..., help="CSV table (';' or ',' separated) with a header row."),
     hierarchies: Path = typer.Option(
-        ..., "--hierarchies", help="Directory of hierarchies, one CSV per quasi-identifier named COLUMN.csv or "
-        "*_hierarchy_COLUMN.csv (ARX's layout: original value, then one column per level)."),
+        ...,
+        "--hierarchies",
+        help="Directory of hierarchies, one CSV per quasi-identifier named COLUMN.csv or "
+        "*_hierarchy_COLUMN.csv (ARX's layout: original value, then one column per level).",
+    ),
     k: int = typer.Option(..., "--k", min=1, help="Every kept record shares its quasi-identifiers with k-1 others."),
     l_div: int | None = typer.Option(None, "--l", min=1, help="Distinct l-diversity of the sensitive column."),
     sensitive: str | None = typer.Option(None, "--sensitive", help="Sensitive column for --l."),
-    suppression: float = typer.Option(0.0, "--suppression", min=0.0, max=1.0,
-                                      help="Largest share of records that may be suppressed (0.04 = 4 %)."),
+    suppression: float = typer.Option(
+        0.0, "--suppression", min=0.0, max=1.0, help="Largest share of records that may be suppressed (0.04 = 4 %)."
+    ),
     out: Path = typer.Option(..., "--out", help="Where to write the generalised table (CSV)."),
 ) -> None:
     """k-anonymise a table by optimal full-domain generalisation (ARX-style lattice search).
@@ -452,17 +487,26 @@ def kanon_command(
     with _atomic_file(out) as fh:
         fh.write(buffer.getvalue().encode())
     kept = [r for r in range(len(rows)) if not suppressed[r]]
-    risk = table_risk([tuple(values[r] for values in generalised) for r in kept],
-                      [sens_values[r] for r in kept] if sens_values is not None else None)
+    risk = table_risk(
+        [tuple(values[r] for values in generalised) for r in kept],
+        [sens_values[r] for r in kept] if sens_values is not None else None,
+    )
     top = sum(float(c[-1].sum()) for c in anonymiser.cost)
     names = ", ".join(f"{h.attribute}={lv}" for (_, h), lv in zip(hs, best.levels, strict=True))
     typer.echo(f"transformation: {names}")
-    typer.echo(f"k = {risk.k}" + (f", l = {risk.l_diversity}" if risk.l_diversity is not None else "")
-               + f"; {best.suppressed} of {len(rows)} records suppressed ({best.suppressed / max(len(rows), 1):.1%})")
-    typer.echo(f"re-identification risk (prosecutor): max {risk.max_risk:.4f}, average {risk.average_risk:.4f}, "
-               f"records above 0.2: {risk.records_at_risk:.1%}")
-    typer.echo(f"information loss (non-uniform entropy): {best.info_loss:,.2f}"
-               + (f" ({best.info_loss / top:.1%} of full generalisation)" if top else ""))
+    typer.echo(
+        f"k = {risk.k}"
+        + (f", l = {risk.l_diversity}" if risk.l_diversity is not None else "")
+        + f"; {best.suppressed} of {len(rows)} records suppressed ({best.suppressed / max(len(rows), 1):.1%})"
+    )
+    typer.echo(
+        f"re-identification risk (prosecutor): max {risk.max_risk:.4f}, average {risk.average_risk:.4f}, "
+        f"records above 0.2: {risk.records_at_risk:.1%}"
+    )
+    typer.echo(
+        f"information loss (non-uniform entropy): {best.info_loss:,.2f}"
+        + (f" ({best.info_loss / top:.1%} of full generalisation)" if top else "")
+    )
     typer.echo(f"wrote {out}")
 
 

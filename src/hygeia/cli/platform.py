@@ -74,21 +74,23 @@ def demo(
     that has landed, then serve the API, the monitor and the dashboard. All demo data is synthetic."""
     import os
 
-    from hygeia.web.demo import Builder, demo_password, start_services
+    from hygeia.web.demo import Builder, DemoError, demo_password, start_services
 
     settings = _demo_settings()
     started = time.perf_counter()
     store = open_store(settings)
     root = settings.data_dir / "demo"
     console.print(f"building the demo hospital in {root} ({patients} synthetic patients, seed {DEMO_SEED}) …")
-    bars: dict[str, object] = {}
     with progress_bar() as bar:
         def progress(label: str, total: int) -> Callable[[], None]:
             task = bar.add_task(label, total=total)
-            bars[label] = task
             return lambda: bar.advance(task)
 
-        report = Builder(store, settings, root, patients, DEMO_SEED, say=console.print, progress=progress).build()
+        try:
+            report = Builder(store, settings, root, patients, DEMO_SEED, say=console.print,
+                             progress=progress).build()
+        except DemoError as exc:
+            fail(str(exc), hint=f"fix the cause and run `hygeia demo` again (finished steps are reused from {root})")
     table = Table(title="Demo build")
     for col in ("step", "status", "seconds", "detail"):
         table.add_column(col)
@@ -116,6 +118,7 @@ def demo(
     console.print(f"[bold green]Hygeia is serving on http://{host}:{port}/web/[/]  (dashboard; API docs: "
                   f"http://{host}:{port}/docs)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.router.add_event_handler("shutdown", services.close)  # uvicorn re-raises SIGTERM after its shutdown
     try:
         uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
     finally:

@@ -362,8 +362,7 @@ class Store:
             result = conn.execute(query)
             raw = result.cursor.fetchall() if result.cursor is not None else []  # plain tuples, no Row objects
             result.close()
-        columns = list(zip(*raw, strict=True)) or [()] * len(names)
-        return observation_frame_finish(pd.DataFrame(dict(zip(names, columns, strict=True))))
+        return observation_frame_finish(pd.DataFrame.from_records(raw, columns=names, coerce_float=False))
 
     def counts(self) -> dict[str, int]:
         """Number of current resources per type."""

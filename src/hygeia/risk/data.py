@@ -62,6 +62,19 @@ def age_band(age: float) -> str:
     return "80+"
 
 
+def holdout_mask(patient_ids: pd.Series | np.ndarray, fraction: float = 0.2, salt: str = "hygeia-holdout") -> np.ndarray:
+    """True for the rows of the held-back patients: a patient is held back when the SHA-256 of
+    ``salt:id`` falls in the lowest ``fraction`` of the hash range, so the split is deterministic,
+    patient-level (all of a patient's rows on one side) and independent of row order."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
+    cut = int(fraction * 2**64)
+    unique = pd.unique(np.asarray(patient_ids).astype(str))
+    held = {pid for pid in unique
+            if int.from_bytes(hashlib.sha256(f"{salt}:{pid}".encode()).digest()[:8], "big") < cut}
+    return np.asarray([str(pid) in held for pid in np.asarray(patient_ids)], dtype=bool)
+
+
 def _hash_files(paths: Iterable[Path], extra: str) -> str:
     h = hashlib.sha256(extra.encode())
     for p in sorted(paths):
@@ -101,25 +114,36 @@ def _stay_row(path: Path) -> dict[str, float | str]:
     return row
 
 
-def physionet2012_features(directory: Path, cache_dir: Path | None = None, limit: int | None = None,
-                           n_jobs: int = 1, progress: Callable[[int, int], None] | None = None,
-                           limit_if_uncached: int | None = None) -> pd.DataFrame:
-    """The feature table of every stay in ``directory`` (cached); index: RecordID.
+def _read_cache(cache: Path) -> pd.DataFrame | None:
+    if cache.exists():
+        return pd.read_parquet(cache)
+    if cache.with_suffix(".pkl").exists():
+        return pd.read_pickle(cache.with_suffix(".pkl"))
+    return None
 
-    ``limit_if_uncached``: when the full table is not cached, convert only that many stays (not cached)."""
+
+def physionet2012_features(directory: Path, cache_dir: Path | None = None, limit: int | None = None,
+                           n_jobs: int = 1, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """The feature table of the stays in ``directory`` (the first ``limit`` stays by file name, when
+    given), cached; index: RecordID. A subset is taken from the cached table of the whole folder when
+    that exists, so quick runs after a full one convert nothing. ``n_jobs`` processes convert stays."""
     if not directory.is_dir():
         raise DataError(f"{directory}: not a directory of PhysioNet 2012 stay files (set-a/<RecordID>.txt)")
-    files = sorted(p for p in directory.glob("*.txt") if p.is_file())[:limit]
+    every = sorted(p for p in directory.glob("*.txt") if p.is_file())
+    files = every[:limit]
     if not files:
         raise DataError(f"{directory}: no *.txt stay files found")
-    key = _hash_files(files, feature_code_version())
-    cache = cache_dir / f"physionet2012-{key}.parquet" if cache_dir else None
-    if cache is not None and cache.exists():
-        return pd.read_parquet(cache)
-    if cache is not None and cache.with_suffix(".pkl").exists():
-        return pd.read_pickle(cache.with_suffix(".pkl"))
-    if limit_if_uncached is not None and limit_if_uncached < len(files):
-        return physionet2012_features(directory, None, limit_if_uncached, n_jobs, progress)
+    version = feature_code_version()
+    cache = cache_dir / f"physionet2012-{_hash_files(files, version)}.parquet" if cache_dir else None
+    if cache is not None:
+        table = _read_cache(cache)
+        if table is None and len(files) < len(every):
+            whole = _read_cache(cache.with_name(f"physionet2012-{_hash_files(every, version)}.parquet"))
+            wanted = [p.stem for p in files]
+            if whole is not None and set(wanted) <= set(whole.index):
+                table = whole.loc[wanted]
+        if table is not None:
+            return table
     rows: list[dict[str, float | str]] = []
     chunk = 100
     for start in range(0, len(files), chunk):
@@ -166,5 +190,5 @@ def diabetes130_dataset(path: Path) -> Dataset:
                    raw["patient_nbr"].astype(str).rename("patient"), str(path))
 
 
-__all__ = ["DataError", "Dataset", "age_band", "diabetes130_dataset", "feature_code_version",
+__all__ = ["DataError", "Dataset", "age_band", "diabetes130_dataset", "feature_code_version", "holdout_mask",
            "physionet2012_dataset", "physionet2012_features", "read_outcomes"]

@@ -70,6 +70,31 @@ def _icd9_group(code: object) -> str:
     return "other"
 
 
+def icd9_value(code: object) -> float:
+    """An ICD-9 code as a number, so that trees can split on code ranges (chapters, blocks): ``428.0``
+    → 428.0; supplementary V codes → 1000 + number, E codes → 2000 + number; anything else → NaN."""
+    if not isinstance(code, str) or not code:
+        return float("nan")
+    offset, digits = {"V": (1000.0, code[1:]), "E": (2000.0, code[1:])}.get(code[0].upper(), (0.0, code))
+    try:
+        return offset + float(digits)
+    except ValueError:
+        return float("nan")
+
+
+# Comorbidity groups by ICD-9 code range [low, high), any of the three diagnoses (ranges after the
+# Charlson/Elixhauser ICD-9 coding algorithms of Quan H et al., Med Care 2005;43:1130-1139; simplified
+# to 3-digit ranges).
+COMORBIDITIES: dict[str, tuple[tuple[float, float], ...]] = {
+    "heart_failure": ((428, 429),), "ischaemic_heart": ((410, 415),), "arrhythmia": ((427, 428),),
+    "chronic_kidney": ((403, 405), (585, 587)), "acute_kidney": ((584, 585),), "copd": ((490, 497),),
+    "dementia": ((290, 291), (331, 332)), "cancer": ((140, 196), (200, 209)), "metastatic": ((196, 200),),
+    "liver": ((571, 573),), "peripheral_vascular": ((440, 444),), "cerebrovascular": ((430, 439),),
+    "psychosis": ((295, 299),), "substance_use": ((303, 306),), "anaemia": ((280, 286),),
+    "complication_of_care": ((996, 1000),),
+}
+
+
 def diabetes_features(raw: pd.DataFrame, source: str = "") -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     """(X, y, groups) for 30-day readmission; y = readmitted ``<30``. Raises ValueError on bad input."""
     missing = [c for c in REQUIRED if c not in raw.columns]
@@ -106,6 +131,10 @@ def diabetes_features(raw: pd.DataFrame, source: str = "") -> tuple[pd.DataFrame
     hist["prior_insulin_encounters"] = ins.groupby(s["patient_nbr"]).cumsum() - ins
     hist["prior_readmit_rate"] = (hist["prior_readmit_lt30"] + hist["prior_readmit_gt30"]) / hist[
         "prior_encounters"].replace(0, np.nan)
+    hist["previous_discharge_disposition"] = pd.to_numeric(s["discharge_disposition_id"], errors="coerce").groupby(
+        s["patient_nbr"]).shift(1)
+    hist["previous_diag_1__icd9"] = s["diag_1"].map(icd9_value).groupby(s["patient_nbr"]).shift(1)
+    hist["inpatient_change"] = inp - hist["prior_max_number_inpatient"]
     hist = hist.sort_index()
 
     X = pd.DataFrame(index=df.index)
@@ -128,6 +157,13 @@ def diabetes_features(raw: pd.DataFrame, source: str = "") -> tuple[pd.DataFrame
         grp = df[f"diag_{i}"].map(_icd9_group)
         for name in ("circulatory", "respiratory", "diabetes", "injury", "neoplasms", "genitourinary"):
             X[f"diag_{i}__{name}"] = (grp == name).astype(float)
+    codes = np.column_stack([df[f"diag_{i}"].map(icd9_value).to_numpy(dtype=float) for i in (1, 2, 3)])
+    for i in (1, 2, 3):
+        X[f"diag_{i}__icd9"] = codes[:, i - 1]
+    for name, ranges in COMORBIDITIES.items():
+        hit = np.any([(codes >= lo) & (codes < hi) for lo, hi in ranges], axis=(0, 2))
+        X[f"comorbidity__{name}"] = hit.astype(float)
+    X["comorbidity__count"] = X[[f"comorbidity__{n}" for n in COMORBIDITIES]].sum(axis=1)
     for drug in DRUGS:
         if drug in df:
             X[f"drug__{drug}"] = df[drug].map({"No": 0.0, "Steady": 1.0, "Up": 2.0, "Down": 3.0}).astype(float)
@@ -146,4 +182,4 @@ def diabetes_features(raw: pd.DataFrame, source: str = "") -> tuple[pd.DataFrame
     return X, y, groups
 
 
-__all__ = ["diabetes_features"]
+__all__ = ["COMORBIDITIES", "diabetes_features", "icd9_value"]

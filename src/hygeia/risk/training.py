@@ -63,13 +63,13 @@ class TrainedModel:
 
 
 def out_of_fold(estimator: Any, dataset: Dataset, folds: int = 5, seed: int = 0,
-                progress: Progress | None = None) -> np.ndarray:
+                progress: Progress | None = None, calibration_folds: int = 5) -> np.ndarray:
     """Calibrated out-of-fold probabilities (folds split by patient, stratified by outcome)."""
     X = dataset.X.to_numpy(dtype=float)
     oof = np.full(dataset.n, np.nan)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for k, (tr, te) in enumerate(splitter.split(X, dataset.y, dataset.split_groups)):
-        model = calibrated(estimator).fit(X[tr], dataset.y[tr])
+        model = calibrated(estimator, calibration_folds).fit(X[tr], dataset.y[tr])
         oof[te] = model.predict_proba(X[te])[:, 1]
         if progress:
             progress("cross-validation", k + 1, folds)
@@ -96,20 +96,22 @@ def _card(trained: TrainedModel, evaluation: Evaluation, report: AuditReport, sc
 
 
 def train(task_name: str, dataset: Dataset, model_kind: str = "lightgbm", folds: int = 5, n_boot: int = 200,
-          seed: int = 0, progress: Progress | None = None, params: dict[str, Any] | None = None) -> TrainedModel:
+          seed: int = 0, progress: Progress | None = None, params: dict[str, Any] | None = None,
+          calibration_folds: int = 5) -> TrainedModel:
     """Cross-validate (out-of-fold governance outputs), then fit the final calibrated model on all data.
 
-    ``params`` overrides the estimator's defaults (e.g. fewer trees in tests)."""
+    ``params`` overrides the estimator's defaults (e.g. fewer trees in tests); ``calibration_folds``: the
+    cross-fitted calibration's folds inside each fit (each fold's model calibrated on the fold it did not see)."""
     task = get_task(task_name)
     if model_kind not in MODELS:
         raise ValueError(f"unknown model {model_kind!r}; choose one of {', '.join(MODELS)}")
     if dataset.n < 50 or dataset.events < 10:
         raise ValueError(f"too little data to train: {dataset.n} rows, {dataset.events} events (need ≥50 and ≥10)")
     estimator = MODELS[model_kind](**(params or {}))
-    oof = out_of_fold(estimator, dataset, folds, seed, progress)
+    oof = out_of_fold(estimator, dataset, folds, seed, progress, calibration_folds)
     if progress:
         progress("final model", 0, 1)
-    final = calibrated(estimator).fit(dataset.X.to_numpy(dtype=float), dataset.y)
+    final = calibrated(estimator, calibration_folds).fit(dataset.X.to_numpy(dtype=float), dataset.y)
     if progress:
         progress("final model", 1, 1)
     evaluation = evaluate(dataset.y, oof, n_boot=n_boot, seed=seed)

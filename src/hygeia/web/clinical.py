@@ -32,7 +32,10 @@ TREND_HOURS = 24
 # SNOMED CT 426896000 chronic hypercapnic respiratory failure: NEWS2 SpO2 scale 2 candidates (RCP 2017,
 # chart 1 — only where a clinician has prescribed a target of 88-92 %).
 HYPERCAPNIC = "426896000"
-_NORMAL = re.compile(r"normal (metabolizer|function)|indeterminate|no result|n/a|^$", re.I)
+# Phenotypes worth a flag on the ward (CPIC terms): altered metabolism or function; normal, indeterminate and
+# "uncertain susceptibility" results are not flagged.
+_FLAG = re.compile(r"(poor|intermediate|rapid|ultrarapid) metabolizer|(decreased|poor|increased) function|"
+                   r"deficien|malignant hyperthermia susceptibility|positive", re.I)
 _ABBREV = {"poor metabolizer": "PM", "intermediate metabolizer": "IM", "rapid metabolizer": "RM",
            "ultrarapid metabolizer": "UM", "likely poor metabolizer": "likely PM",
            "likely intermediate metabolizer": "likely IM", "decreased function": "DF", "poor function": "PF",
@@ -42,6 +45,7 @@ _VITAL_TO_NEWS2 = {"respiratory_rate": "rr", "spo2": "spo2", "systolic_bp": "sbp
 _NEWS2_CODES = sorted({c for v in codes.VITALS if v.name in _VITAL_TO_NEWS2 for c in v.codes}
                       | {"on-supplemental-oxygen"})  # = ON_OXYGEN
 _VITAL_NAME = {code: v.name for code, v in codes.VITAL_BY_CODE.items()}
+CHARTED = ("heart_rate", "respiratory_rate", "systolic_bp", "spo2", "temperature")  # the timeline's panels
 ON_OXYGEN = "on-supplemental-oxygen"  # hygeia.ews.monitor's local code (valueBoolean)
 ACVPU_WORDS = {"A": "Alert", "C": "New confusion", "V": "Voice", "P": "Pain", "U": "Unresponsive"}
 VITAL_LABELS = {"heart_rate": "Pulse", "respiratory_rate": "Respiratory rate", "spo2": "SpO₂",
@@ -137,14 +141,24 @@ def news2_series(rows: Iterable[tuple[str, float | None, str | None, str | None,
     return points, result
 
 
+def utc_times(series: pd.Series) -> pd.Series:
+    """A time column as tz-aware UTC datetimes, without a per-row parse when it already is one."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.tz_convert("UTC") if series.dt.tz is not None else series.dt.tz_localize("UTC")
+    return pd.to_datetime(series, utc=True, cache=False)
+
+
 def vital_rows(frame: pd.DataFrame) -> list[tuple[str, float | None, str | None, str | None, datetime]]:
     """PatientRecord.vitals() rows as (name, value, value_str, unit, time)."""
+    if frame.empty:
+        return []
+    times = utc_times(frame["time"]).array.to_pydatetime()  # vectorised: no Timestamp per row
+    values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)
     out = []
-    for name, value, vstr, unit, time in zip(frame["name"], frame["value"], frame["value_str"], frame["unit"],
-                                             frame["time"], strict=True):
-        t = aware(time)
-        if t is not None and isinstance(name, str):
-            out.append((name, None if pd.isna(value) else float(value), vstr if isinstance(vstr, str) else None,
+    for name, value, vstr, unit, t in zip(frame["name"].tolist(), values.tolist(), frame["value_str"].tolist(),
+                                          frame["unit"].tolist(), times, strict=True):
+        if isinstance(t, datetime) and isinstance(name, str):
+            out.append((name, None if value != value else value, vstr if isinstance(vstr, str) else None,
                         unit if isinstance(unit, str) else None, t))
     return out
 
@@ -273,7 +287,7 @@ def pgx_flags(store: Store, patient_ids: Sequence[str]) -> dict[str, list[str]]:
                 pid = ((obs.get("subject") or {}).get("reference") or "").removeprefix("Patient/")
                 gene = _gene(obs)
                 value = str(obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text") or "")
-                if gene and value and not value.startswith("activity score") and not _NORMAL.search(value):
+                if gene and value and _FLAG.search(value):
                     out.setdefault(pid, []).append(f"{gene} {_ABBREV.get(value.lower(), value)}")
     return {k: sorted(v) for k, v in out.items()}
 
@@ -393,25 +407,29 @@ def oxygen_rows(store: Store, patient_id: str) -> pd.DataFrame:
              "value": 1.0 if (str(r.value_str or "").lower() in ("true", "1") or r.value_num) else 0.0,
              "value_str": None, "unit": "flag", "code": ON_OXYGEN, "resource_id": r.resource_id}
             for r in store.observations(patient_id, [ON_OXYGEN])]
-    return pd.DataFrame(rows, columns=["time", "name", "value", "value_str", "unit", "code", "resource_id"])
+    frame = pd.DataFrame(rows, columns=["time", "name", "value", "value_str", "unit", "code", "resource_id"])
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    return frame
 
 
 def timeline(record: PatientRecord, now: datetime, days: int = 7, scale: int = 1, oxygen: pd.DataFrame | None = None,
-             since: datetime | None = None) -> Timeline:
+             since: datetime | None = None, labs: pd.DataFrame | None = None) -> Timeline:
     """The last ``days`` days that have observations (ending at the newest one, or now); from ``since``
     (e.g. the admission) when that is later."""
     vit = record.vitals()
     if oxygen is not None and not oxygen.empty:
         vit = pd.concat([vit, oxygen], ignore_index=True)
-        vit = vit.assign(_t=pd.to_datetime(vit["time"], utc=True)).sort_values("_t", kind="stable").drop(columns="_t")
-    labs = record.labs()
-    times = [aware(t) for t in list(vit["time"]) + list(labs["time"])]
-    newest = max((t for t in times if t is not None and t <= now), default=now)
+        vit = vit.assign(time=utc_times(vit["time"])).sort_values("time", kind="stable")
+    labs = record.labs() if labs is None else labs
+    vit_t = utc_times(vit["time"])
+    lab_t = utc_times(labs["time"])
+    stamp = pd.Timestamp(now)
+    charted = vit["name"].isin(CHARTED).to_numpy()
+    past = [t.max() for t in (vit_t[charted & (vit_t <= stamp)], lab_t[lab_t <= stamp]) if len(t)]
+    newest = max(past).to_pydatetime() if past else now
     start = newest - timedelta(days=days)
     if since is not None and start < since - timedelta(hours=12) < newest:
         start = since - timedelta(hours=12)
-    vit_t = pd.to_datetime(vit["time"], utc=True)
-    lab_t = pd.to_datetime(labs["time"], utc=True)
     window_v = vit[(vit_t >= start) & (vit_t <= now)]
     window_l = labs[(lab_t >= start) & (lab_t <= now)]
     rows = vital_rows(vit[(vit_t >= start - MAX_AGE) & (vit_t <= now)])

@@ -92,6 +92,8 @@ class Builder:
             self.report.steps.append(Step(name, time.perf_counter() - started, "skipped", str(exc)))
             self.say(f"  {name}: skipped — {exc}")
             return
+        except Exception as exc:
+            raise DemoError(f"demo step {name!r} failed: {type(exc).__name__}: {exc}") from exc
         seconds = time.perf_counter() - started
         marker.write_text(detail + "\n")
         self.report.steps.append(Step(name, seconds, "built", detail))
@@ -102,7 +104,8 @@ class Builder:
 
     def build(self) -> BuildReport:
         for name, fn in (("synth", self.generate), ("ingest", self.ingest), ("users", self.users),
-                         ("pgx", self.pgx), ("ews", self.ews), ("ops", self.operations)):
+                         ("pgx", self.pgx), ("ews", self.ews), ("risk", self.risk), ("imaging", self.imaging),
+                         ("ops", self.operations)):
             self._step(name, fn)
         return self.report
 
@@ -167,28 +170,75 @@ class Builder:
 
     def ews(self) -> str:
         from hygeia.ews.devices import Binding
-        from hygeia.ews.monitor import Monitor, bind_device, register_device
+        from hygeia.ews.monitor import Monitor, bind_device, load_registry, register_device
         from hygeia.web.clinical import current_stays, load_places
 
         now = datetime.now(UTC)
         stays = current_stays(self.store, load_places(self.store))
+        bound = {(b.device_id, b.patient_id) for b in load_registry(self.store).bindings}
         for stay in stays:
             device = f"bed-{stay.patient_id[:8]}"
+            if (device, stay.patient_id) in bound:  # a re-run of this step
+                continue
             register_device(self.store, device, _device_key(self.root, device))
             bind_device(self.store, Binding(device, stay.patient_id, now - timedelta(days=2), None), ward=stay.ward)
         monitor = Monitor(self.store)
         raised = 0
         for stay in stays:
-            _, found = self.store.search("Observation", patient=stay.patient_id, count=2000)
-            vitals = [o for o in found if _is_vital(o) and _within(o, now - timedelta(hours=24), now)]
-            vitals.sort(key=lambda o: str(o.get("effectiveDateTime", "")))
+            # the last 24 h of the stay's vital signs (the synthetic record ends at its own "now")
+            _, found = self.store.search("Observation", patient=stay.patient_id,
+                                         date_from=(stay.admitted or now) - timedelta(days=1), count=5000)
+            vitals = sorted((o for o in found if _is_vital(o)), key=lambda o: str(o.get("effectiveDateTime", "")))
+            if not vitals:
+                continue
+            newest = datetime.fromisoformat(str(vitals[-1]["effectiveDateTime"]))
             by_time: dict[str, list[dict[str, Any]]] = {}
             for o in vitals:
-                by_time.setdefault(str(o.get("effectiveDateTime")), []).append(o)
+                if _within(o, newest - timedelta(hours=24), newest):
+                    by_time.setdefault(str(o.get("effectiveDateTime")), []).append(o)
             for when, group in by_time.items():
-                at = datetime.fromisoformat(when)
-                raised += len(monitor.process(stay.patient_id, group, now=max(at, now - timedelta(hours=1))).alerts)
+                outcome = monitor.process(stay.patient_id, group, now=datetime.fromisoformat(when))
+                raised += len(outcome.alerts)
         return f"{len(stays)} inpatients scored, {raised} alerts raised, {len(stays)} bedside devices bound"
+
+    def risk(self) -> str:
+        """Score inpatients with every registered risk model that reads PatientRecords (none ships: training
+        on PhysioNet 2012 takes longer than the demo's budget — `hygeia risk train`)."""
+        from hygeia.records import PatientRecord
+        from hygeia.risk.scoring import score_record
+        from hygeia.risk.training import RegistryError, load
+        from hygeia.web.clinical import current_stays, load_places
+
+        registry = self.settings.data_dir / "models"
+        folders = sorted(p.parent for p in registry.glob("**/metadata.json")) if registry.is_dir() else []
+        if not folders:
+            raise StepSkipped(f"no risk model registered under {registry} (train one with `hygeia risk train "
+                              f"icu-mortality … --out {registry}/icu`; it takes more than the demo's 5 minutes)")
+        stays = current_stays(self.store, load_places(self.store))
+        written = 0
+        for folder in folders:
+            try:
+                trained = load(folder)
+            except RegistryError as exc:
+                self.say(f"  risk: {folder.name} not loaded: {exc}")
+                continue
+            for stay in stays:
+                try:
+                    finding = score_record(trained, PatientRecord.load(self.store, stay.patient_id))
+                except (ValueError, KeyError, AttributeError, NotImplementedError):
+                    continue  # a task that cannot read PatientRecords (e.g. readmission-30d)
+                self.store.write(finding.resources)
+                written += 1
+        return f"{written} risk scores for {len(stays)} inpatients from {len(folders)} model(s)"
+
+    def imaging(self) -> str:
+        from hygeia.imaging import ImageModel
+
+        names = sorted(p.name for p in (Path(__file__).resolve().parent.parent / "imaging" / "models").iterdir()
+                       if (p / "model.onnx").is_file())
+        for name in names:
+            ImageModel.load(name)  # checks that each shipped ONNX model loads in ONNX Runtime
+        return f"{len(names)} shipped ONNX imaging models load ({', '.join(names)}); no images in the synthetic record"
 
     def operations(self) -> str:
         self.artefacts.mkdir(parents=True, exist_ok=True)
@@ -267,6 +317,10 @@ class Builder:
         (self.artefacts / "ward_staff.json").write_text(json.dumps({"rows": rows}))
 
 
+class DemoError(RuntimeError):
+    """A demo step failed (the message names the step and the cause)."""
+
+
 class StepSkipped(Exception):
     """A demo step that cannot run here (its message says why and how to enable it)."""
 
@@ -306,11 +360,15 @@ class Services:
     description: str = ""
 
     def close(self) -> None:
+        """Stop the feed and the monitor, then the broker (idempotent)."""
         self.stop.set()
-        for t in self.threads:
-            t.join(timeout=5)
-        if self.broker is not None:
-            self.broker.stop()
+        try:
+            for t in self.threads:
+                t.join(timeout=3)
+        finally:
+            if self.broker is not None:
+                self.broker.stop()
+                self.broker = None
 
 
 def start_services(store: Store, root: Path, period_s: float = 15.0) -> Services:
@@ -358,13 +416,14 @@ def device_feed(store: Store, root: Path, port: int, stop: threading.Event, peri
     client.connect("127.0.0.1", port)
     client.loop_start()
     rng = random.Random(7)
-    drift = {b.patient_id: (i % 5 == 0) for i, b in enumerate(bindings)}
-    tick = 0
+    drift = {b.patient_id: (i % 3 == 0) for i, b in enumerate(bindings)}
     try:
         while not stop.wait(period_s):
-            tick += 1
+            # drifting patients follow a 20-minute cycle: 10 minutes of deterioration, then recovery
+            phase = (time.time() % 1200) / 1200
+            severity = round(20 * (2 * phase if phase < 0.5 else 2 - 2 * phase))
             for b in bindings:
-                worse = min(tick, 20) if drift[b.patient_id] else 0
+                worse = severity if drift[b.patient_id] else 0
                 readings = [
                     {"parameter": "rr", "value": 16 + worse // 3 + rng.randint(-1, 1)},
                     {"parameter": "spo2", "value": max(85, 97 - worse // 4 + rng.randint(-1, 1))},

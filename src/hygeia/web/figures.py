@@ -86,8 +86,9 @@ def labs_timeline(labs: pd.DataFrame, start: datetime, end: datetime, limit: int
         unit = next((u for u in rows["unit"] if isinstance(u, str)), "")
         display = next((d for d in rows["display"] if isinstance(d, str)), str(name))
         top = 1 - i * (height + gap)
+        short = str(name).replace("_", " ") if str(name) != str(display) else str(display)[:12]
         layout["yaxis" if i == 0 else f"yaxis{i + 1}"] = {
-            "domain": [top - height, top], "title": {"text": f"{str(display)[:18]} {unit}", "font": {"size": 10}}}
+            "domain": [top - height, top], "title": {"text": f"{short}<br>{unit}", "font": {"size": 10}}}
         data.append({"type": "scatter", "mode": "lines+markers", "x": [_iso(t) for t in rows["time"]],
                      "y": [float(v) for v in rows["value"]], "xaxis": "x", "yaxis": "y" if i == 0 else f"y{i + 1}",
                      "hovertemplate": f"{display} %{{y}} {unit}<br>%{{x}}<extra></extra>"})

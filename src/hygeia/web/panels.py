@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,16 +18,19 @@ import orjson
 import pandas as pd
 from sqlalchemy import func, select
 
+from hygeia import DECISION_SUPPORT_NOTICE
 from hygeia.config import Settings
 from hygeia.ews import news2_finding, rising_trend, trend_finding
 from hygeia.ews.schema import ews_alert_events, ews_alerts
 from hygeia.findings import Finding
+from hygeia.records import codes
 from hygeia.records.record import Demographics, PatientRecord
 from hygeia.records.store import Store
 from hygeia.web import clinical, figures
 
 log = logging.getLogger("hygeia.web")
 ACTIVE_MEDS = ("active", "draft", "on-hold")
+PGX_CODES = (codes.GENOTYPE_LOINC, codes.PHENOTYPE_LOINC, codes.GENE_STUDIED_LOINC)
 IMAGING_MODELS = Path(__file__).resolve().parent.parent / "imaging" / "models"
 
 
@@ -70,6 +74,8 @@ PLAIN_PHENOTYPE = {
     "decreased function": "this gene works less well than usual, which can change how some medicines act",
     "poor function": "this gene works much less well than usual, which can change how some medicines act",
     "increased function": "this gene works more than usual, which can change how some medicines act",
+    "normal": "this gene works as expected",
+    "uncertain susceptibility": "no change known to affect your medicines was found",
 }
 
 
@@ -82,6 +88,23 @@ def plain_phenotype(text: str | None) -> str:
 
 # ----------------------------------------------------------------------------------------------------
 # the patient's chart
+
+
+_views: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+
+
+def _pheno_key(phenotypes: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted((g, p.diplotype, p.phenotype, p.activity_score, p.lookup_key) for g, p in phenotypes.items()))
+
+
+def _memo(key: tuple[Any, ...], make: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Recommendations depend only on the phenotypes, the population and the drug (and the KB, loaded once
+    per process): many patients share them, so their rendered views are kept (at most 2,000)."""
+    if key not in _views:
+        if len(_views) >= 2000:
+            _views.clear()
+        _views[key] = make()
+    return _views[key]
 
 
 @dataclass
@@ -114,7 +137,6 @@ UNIT_DISPLAY = {"Cel": "°C", "mm[Hg]": "mmHg", "/min": "/min", "%": "%", "kg": 
 def _latest(frame: pd.DataFrame, label_col: str) -> list[dict[str, Any]]:
     if frame.empty:
         return []
-    frame = frame[frame["name"] != "supplemental_oxygen_flag"]
     last = frame.sort_values("time", kind="stable").groupby("name", sort=True).tail(1)
     out = []
     for row in last.itertuples(index=False):
@@ -122,11 +144,14 @@ def _latest(frame: pd.DataFrame, label_col: str) -> list[dict[str, Any]]:
         value = row.value_str if isinstance(row.value_str, str) and number != number else number
         if isinstance(value, str) and value.startswith("acvpu-"):
             value = clinical.ACVPU_WORDS.get(value.removeprefix("acvpu-").upper(), value)
+        elif row.unit == "flag":
+            value = "oxygen" if value else "air"
         elif isinstance(value, float):
-            value = f"{value:g}"
+            value = f"{value:g}" if value == value else "—"
         label = str(getattr(row, label_col) or row.name)
-        out.append({"name": clinical.VITAL_LABELS.get(label, label), "value": value,
-                    "unit": UNIT_DISPLAY.get(str(row.unit), row.unit or ""), "time": clinical.aware(row.time)})
+        unit = "" if row.unit == "flag" else UNIT_DISPLAY.get(str(row.unit), row.unit or "")
+        out.append({"name": clinical.VITAL_LABELS.get(label, label), "value": value, "unit": unit,
+                    "time": clinical.aware(row.time)})
     return sorted(out, key=lambda r: r["name"])
 
 
@@ -161,8 +186,10 @@ def patient_chart(store: Store, record: PatientRecord, now: datetime, days: int 
     demo = record.demographics()
     scale = clinical.scale_for(record)
     stay = clinical.current_stay(record)
+    labs = record.labs()
+    labs = labs[~labs["code"].isin(PGX_CODES)]  # genotype/phenotype Observations are shown as the PGx report
     tl = clinical.timeline(record, now, days=days, scale=scale, oxygen=clinical.oxygen_rows(store, record.id),
-                           since=clinical.aware(stay["start"]) if stay and not plain else None)
+                           since=clinical.aware(stay["start"]) if stay and not plain else None, labs=labs)
     current = clinical.news2_now(clinical.vital_rows(tl.vitals), now, scale=scale)
     findings: list[dict[str, Any]] = []
     news2: dict[str, Any] | None = None
@@ -179,6 +206,7 @@ def patient_chart(store: Store, record: PatientRecord, now: datetime, days: int 
         "No risk score on file: no hygeia.risk model has scored this patient (risk models are trained and "
         "registered with `hygeia risk train`; none is deployed on this record).")
     # pharmacogenomics
+    from hygeia.pgx import SimpleRecord
     from hygeia.pgx.patient import record_phenotypes, record_population
 
     phenotypes = record_phenotypes(record)
@@ -197,8 +225,10 @@ def patient_chart(store: Store, record: PatientRecord, now: datetime, days: int 
         from hygeia.pgx import findings_for_sample
 
         pgx_status = "CPIC / DPWG recommendations for the phenotypes on file (PharmGKB knowledge base)."
-        pgx_findings = [finding_view(f) for f in findings_for_sample(record.id, phenotypes, kb,
-                                                                     record_population(record))]
+        pgx_findings = _memo(("sample", _pheno_key(phenotypes), record_population(record)), lambda: [
+            finding_view(f) for f in findings_for_sample(record.id, phenotypes, kb, record_population(record))])
+    known = SimpleRecord(record.id, phenotypes)  # phenotypes read once, not once per order
+    population = record_population(record)
     for mr in record.resources("MedicationRequest"):
         status = mr.get("status")
         cc = mr.get("medicationCodeableConcept") or {}
@@ -209,7 +239,10 @@ def patient_chart(store: Store, record: PatientRecord, now: datetime, days: int 
         if status in ACTIVE_MEDS and phenotypes and kb is not None:
             from hygeia.pgx import assess_order
 
-            entry["warnings"] = [finding_view(f) for f in assess_order(record, mr, kb)]
+            def warnings(order: dict[str, Any] = mr) -> list[dict[str, Any]]:
+                return [finding_view(f) for f in assess_order(known, order, kb, population=population)]
+
+            entry["warnings"] = _memo(("order", _pheno_key(phenotypes), population, name, mr.get("id")), warnings)
         medications.append(entry)
     medications.sort(key=lambda m: (m["status"] not in ACTIVE_MEDS, m["name"]))
     cond = record.conditions()
@@ -218,7 +251,7 @@ def patient_chart(store: Store, record: PatientRecord, now: datetime, days: int 
         patient_id=record.id, demographics=demo, age=demo.age(now.date()), stay=stay,
         allergies=[str(a) for a in allergies["display"] if a], conditions=sorted(
             {str(d) for d, s in zip(cond["display"], cond["clinical_status"], strict=True) if d and s != "resolved"}),
-        news2=news2, latest_vitals=_latest(tl.vitals, "name"), latest_labs=_latest(record.labs(), "display"),
+        news2=news2, latest_vitals=_latest(tl.vitals, "name"), latest_labs=_latest(labs, "display"),
         vitals_fig=figures.vitals_timeline(tl.news2, tl.vitals, tl.start, tl.end),
         labs_fig=figures.labs_timeline(tl.labs, tl.start, tl.end), findings=findings, pgx=pgx,
         pgx_findings=pgx_findings, pgx_status=pgx_status, medications=medications, imaging=_imaging(record),
@@ -317,7 +350,16 @@ def _artefact(folder: Path, name: str) -> dict[str, Any] | None:
         loaded = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return loaded if isinstance(loaded, dict) else None
+    return _for_page(loaded) if isinstance(loaded, dict) else None
+
+
+def _for_page(fig: dict[str, Any]) -> dict[str, Any]:
+    """An operations figure for the page: its per-figure notice annotation (the page footer carries the
+    notice) would overlap the axis labels at dashboard size."""
+    layout = fig.get("layout")
+    if isinstance(layout, dict) and isinstance(layout.get("annotations"), list):
+        layout["annotations"] = [a for a in layout["annotations"] if a.get("text") != DECISION_SUPPORT_NOTICE]
+    return fig
 
 
 def operations(store: Store, places: clinical.Places, now: datetime, artefacts: Path) -> Operations:
@@ -339,7 +381,7 @@ def operations(store: Store, places: clinical.Places, now: datetime, artefacts: 
         stays = _all_stays(store)
         stays = stays[stays["ward"].isin(beds.keys())]  # the ward-level location periods (not the beds)
         board = bed_board(stays, pd.Timestamp(now).tz_convert(None), capacity=beds)
-        panels.append(Panel("Bed board", figure=plots.bed_board(board).to_plotly_json(),
+        panels.append(Panel("Bed board", figure=_for_page(plots.bed_board(board).to_plotly_json()),
                             note="Occupied and free beds now; expected discharges in 24 h from the ward's median "
                                  "length of stay (hygeia.operations.beds)."))
     except Exception as exc:  # the plots module is still being written: degrade, do not fail

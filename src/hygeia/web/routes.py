@@ -215,13 +215,13 @@ async def login(request: Request) -> Response:
     try:
         user = await asyncio.to_thread(authenticate, store, username, password)
     except AccessError:
-        audit.record(store, username=username, role=None, action="E", resource="web/login", outcome="4",
-                     purpose=None, detail="failed sign-in")
+        await asyncio.to_thread(audit.record, store, username=username, role=None, action="E",
+                                resource="web/login", outcome="4", purpose=None, detail="failed sign-in")
         return JSONResponse({"detail": "invalid username or password"}, status_code=401)
     ttl = timedelta(minutes=settings.token_ttl_minutes)
-    token, _ = issue_token(store, user, ttl)
-    audit.record(store, username=user.username, role=user.role.value, action="E", resource="web/login",
-                 purpose=None, detail="sign-in")
+    token, _ = await asyncio.to_thread(issue_token, store, user, ttl)
+    await asyncio.to_thread(audit.record, store, username=user.username, role=user.role.value, action="E",
+                            resource="web/login", purpose=None, detail="sign-in")
     response = JSONResponse({"redirect": _safe_next(str(body.get("next") or "")) or _home(user)})
     set_cookie(response, request, SESSION_COOKIE, token, int(ttl.total_seconds()))
     clear_cookie(response, LOGIN_COOKIE)

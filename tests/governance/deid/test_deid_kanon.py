@@ -63,11 +63,11 @@ def three_qi(sensitive: bool = False) -> Anonymiser:
 
 def brute_force(a: Anonymiser, k: int, s: float, l_div: int | None = None) -> tuple[float, tuple[int, ...]]:
     """Best minimal valid node by exhaustive evaluation (the search's contract, without its pruning)."""
-    nodes = list(itertools.product(*(range(h) for h in a.heights)))
-    valid = {n for n in nodes if a.evaluate(n, k, s, l_div) is not None}
+    solutions = {n: a.evaluate(n, k, s, l_div) for n in itertools.product(*(range(h) for h in a.heights))}
+    valid = {n: sol.info_loss for n, sol in solutions.items() if sol is not None}
     minimal = [n for n in valid if not any((*n[:i], v - 1, *n[i + 1 :]) in valid for i, v in enumerate(n) if v)]
-    best = min(minimal, key=lambda n: (a.evaluate(n, k, s, l_div).info_loss, sum(n), n))
-    return a.evaluate(best, k, s, l_div).info_loss, best
+    best = min(minimal, key=lambda n: (valid[n], sum(n), n))
+    return valid[best], best
 
 
 @pytest.mark.parametrize(("k", "s"), [(2, 0.0), (5, 0.0), (5, 0.1), (10, 0.05), (20, 0.0)])

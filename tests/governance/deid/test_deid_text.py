@@ -98,8 +98,9 @@ def test_surrogates_keep_format_and_intervals() -> None:
     text = "Admitted 03/01/2020, discharged 03/11/2020, phone 617-555-0142."
     out = deidentify(text, mode="surrogate", key=key, patient_key="patient-1").text
     days = date_shift_days(key, "patient-1")
-    assert shift_date_text("03/01/2020", days) in out
-    assert shift_date_text("03/11/2020", days) in out
+    first, second = shift_date_text("03/01/2020", days), shift_date_text("03/11/2020", days)
+    assert first is not None and second is not None
+    assert first in out and second in out
     assert "617-555-0142" not in out
     assert out == deidentify(text, mode="surrogate", key=key, patient_key="patient-1").text
     assert date_shift_days(key, "patient-1") != 0

@@ -257,8 +257,13 @@ class Anonymiser:
             path = [node]  # upward through unknown nodes, raising the first attribute that can rise
             while True:
                 step = next(
-                    (s for i in range(len(heights)) if path[-1][i] + 1 < heights[i]
-                     for s in [(*path[-1][:i], path[-1][i] + 1, *path[-1][i + 1 :])] if status[s] == 0),
+                    (
+                        s
+                        for i in range(len(heights))
+                        if path[-1][i] + 1 < heights[i]
+                        for s in [(*path[-1][:i], path[-1][i] + 1, *path[-1][i + 1 :])]
+                        if status[s] == 0
+                    ),
                     None,
                 )
                 if step is None:
@@ -287,8 +292,9 @@ class Anonymiser:
         def bound(node: tuple[int, ...]) -> float:
             return sum(t[lv] for t, lv in zip(totals, node, strict=True))
 
-        candidates = sorted((tuple(int(v) for v in n) for n in np.argwhere(minimal)),
-                            key=lambda t: (bound(t), sum(t), t))
+        candidates = sorted(
+            (tuple(int(v) for v in n) for n in np.argwhere(minimal)), key=lambda t: (bound(t), sum(t), t)
+        )
         best: Solution | None = None
         for node in candidates:
             if best is not None and bound(node) >= best.info_loss:

@@ -101,9 +101,13 @@ class State:
         for dd in range(d, min(D, d + self.los[i])):
             rd = r * D + dd
             counts = self.rd_age[rd]
-            before = _spread(counts)
-            counts[age] += sign
-            delta += self.w_age * (_spread(counts) - before)
+            c = counts[age]
+            if c == 0 or (c == 1 and sign < 0):  # an age group appears or disappears: the spread may change
+                before = _spread(counts)
+                counts[age] = c + sign
+                delta += self.w_age * (_spread(counts) - before)
+            else:
+                counts[age] = c + sign
             self.rd_n[rd] += sign
             if is_a:
                 self.rd_a[rd] += sign
@@ -379,7 +383,7 @@ class _Annealer:
             if not st.days[p] or not st.rooms[p]:
                 return False
             if st.start[p] < 0:
-                if st.mandatory[p]:
+                if st.mandatory[p] or rng.random() < 0.5:
                     return self.eject_insert(p, log)
                 d = rng.choice(st.days[p])
                 return st.move_patient(p, d, rng.choice(st.rooms[p]), self._theatre(p, d), log)
@@ -387,7 +391,12 @@ class _Annealer:
             d, r, t = st.start[p], st.room[p], st.theatre[p]
             if v < 0.06 and not st.mandatory[p]:
                 return st.move_patient(p, -1, 0, 0, log)
-            if v < 0.4:
+            if v < 0.25:
+                d += rng.choice((-2, -1, 1, 2))
+                if d not in st.days[p]:
+                    return False
+                t = t if st.ot_cnt[t * st.D + d] and rng.random() < 0.5 else self._theatre(p, d)
+            elif v < 0.4:
                 d = rng.choice(st.days[p])
                 t = t if st.ot_cnt[t * st.D + d] and rng.random() < 0.5 else self._theatre(p, d)
             elif v < 0.7:
@@ -398,8 +407,12 @@ class _Annealer:
                 d = rng.choice(st.days[p])
                 r, t = rng.choice(st.rooms[p]), self._theatre(p, d)
             return st.move_patient(p, d, r, t, log)
-        if u < 0.55:
+        if u < 0.5:
             return self.swap_rooms(log)
+        if u < 0.53:
+            return self.swap_days(log)
+        if u < 0.55:
+            return self.eject_insert(rng.randrange(st.P), log)
         stay = rng.choice(self.stays)
         d0 = st.start[stay]
         if d0 < 0:
@@ -447,6 +460,23 @@ class _Annealer:
         if not st.fits(p, dp, rq, tp):
             return False
         st.insert(p, dp, rq, tp)
+        return True
+
+    def swap_days(self, log: list[tuple[int, int, int, int, int]]) -> bool:
+        """Two admitted patients exchange admission day and theatre (each keeps its room)."""
+        st, rng = self.st, self.rng
+        p, q = rng.randrange(st.P), rng.randrange(st.P)
+        dp, dq = st.start[p], st.start[q]
+        if p == q or dp < 0 or dq < 0 or dp == dq or dq not in st.days[p] or dp not in st.days[q]:
+            return False
+        rp, tp, rq, tq = st.room[p], st.theatre[p], st.room[q], st.theatre[q]
+        st.remove(p)
+        log.append((1, p, dp, rp, tp))
+        if not st.move_patient(q, dp, rq, tp, log):
+            return False
+        if not st.fits(p, dq, rp, tq):
+            return False
+        st.insert(p, dq, rp, tq)
         return True
 
     def eject_insert(self, p: int, log: list[tuple[int, int, int, int, int]]) -> bool:
