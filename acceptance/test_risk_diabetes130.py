@@ -33,6 +33,7 @@ def test_readmission_held_out_patients(reference: Callable[..., Path]) -> None:
     p = model.predict_proba(test.X.to_numpy(dtype=float))[:, 1]
     result = evaluate(test.y, p, n_boot=50)
     auroc = result.metrics["auroc"]
+    print(f"readmission-30d held-out patients: n={result.n} events={result.events} AUROC {auroc.text()}")
     assert auroc.value >= 0.68, auroc.text()
     assert result.metrics["ece"].value < 0.03, result.metrics["ece"].text()
     report = audit(test.y, p, test.groups[["race", "sex", "age_band"]], get_task("readmission-30d").high_risk,

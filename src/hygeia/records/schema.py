@@ -61,7 +61,9 @@ observation_index = Table(
     Column("value_str", String(255), nullable=True),
     Column("unit", String(64), nullable=True),
     Column("status", String(32), nullable=True),
-    Index("ix_obs_patient_code_time", "patient_id", "code", "effective"),
+    # Covering index: a patient's vitals and labs are read from the index alone.
+    Index("ix_obs_patient_code_time", "patient_id", "code", "effective", "resource_id", "system", "category",
+          "value_num", "value_str", "unit"),
     Index("ix_obs_code_time", "code", "effective"),
 )
 

@@ -57,7 +57,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('observation_index', schema=None) as batch_op:
         batch_op.create_index('ix_obs_code_time', ['code', 'effective'], unique=False)
-        batch_op.create_index('ix_obs_patient_code_time', ['patient_id', 'code', 'effective'], unique=False)
+        # covering: a patient's vitals/labs are read from the index alone (no table lookups)
+        batch_op.create_index('ix_obs_patient_code_time', ['patient_id', 'code', 'effective', 'resource_id', 'system',
+                                                           'category', 'value_num', 'value_str', 'unit'], unique=False)
 
     op.create_table('resource_history',
     sa.Column('resource_type', sa.String(length=64), nullable=False),
