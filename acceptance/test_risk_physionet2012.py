@@ -5,9 +5,10 @@ converts the first 800 stays by RecordID (two processes; taken from the cached t
 set when a full run made one) and cross-validates a small, fixed LightGBM on them. The reported
 figures (docs/risk.md) come from the full `hygeia risk train` run on all 4,000 stays, not from this test.
 
-Bound: on this subset the 3-fold CV AUROC measured 0.83 (docs/risk.md). With ~110 deaths among 800
-stays the standard error of an AUROC near 0.83 is about 0.025 (Hanley & McNeil, Radiology 1982), so
-0.75 is about three standard errors below it and still far above SAPS-I (0.67 on the held-back sets).
+Bound: on this subset the 3-fold CV AUROC measured 0.845 (95 % CI 0.804–0.882; docs/risk.md). With
+~110 deaths among 800 stays the standard error of an AUROC near 0.84 is about 0.024 (Hanley & McNeil,
+Radiology 1982), so 0.77 is three standard errors below it, and still far above SAPS-I (0.67 on the
+held-back sets): a broken feature or training path fails it, chance does not.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def test_icu_mortality_cross_validated(reference: Callable[..., Path]) -> None:
     auroc = trained.evaluation.metrics["auroc"]
     print(f"icu-mortality, first {STAYS} set-A stays, 3-fold CV: AUROC {auroc.text()}, "
           f"ECE {trained.evaluation.metrics['ece'].text()}")
-    assert auroc.value > 0.75, auroc.text()
+    assert auroc.value > 0.77, auroc.text()
     assert trained.evaluation.metrics["ece"].value < 0.08, trained.evaluation.metrics["ece"].text()
     assert {"sex", "age_band"} == set(trained.audit.by_group["attribute"])
     assert not trained.importance.empty and trained.importance["importance"].iloc[0] > 0

@@ -111,7 +111,8 @@ def main() -> None:
     print(f"ward rows, one PatientRecord per inpatient (obvious alternative): median {statistics.median(naive):.1f} ms"
           f"  -> ratio {statistics.median(naive) / statistics.median(batched):.1f}x")
     worst = max(r[3] for r in rows)
-    print(f"\nslowest page median {worst:.1f} ms vs budget {BUDGET_MS:.0f} ms: {'within' if worst < BUDGET_MS else 'OVER'}")
+    verdict = "within" if worst < BUDGET_MS else "OVER"
+    print(f"\nslowest page median {worst:.1f} ms vs budget {BUDGET_MS:.0f} ms: {verdict}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def test_subset_comes_from_the_cached_whole_folder(tmp_path: Path) -> None:
     subset = physionet2012_features(folder, cache, limit=2)
     pd.testing.assert_frame_equal(subset, whole.iloc[:2])
     assert len(list(cache.iterdir())) == 1  # nothing converted or cached again
-    with pytest.raises(DataError, match="no \\*.txt stay files"):
+    with pytest.raises(DataError, match=r"no \*\.txt stay files"):
         physionet2012_features(tmp_path / "cache", None)
     with pytest.raises(DataError, match="not a directory"):
         physionet2012_features(tmp_path / "missing", None)

@@ -12,6 +12,7 @@ value) to the logit of the calibrated probability for sigmoid calibration.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,9 @@ def _tree_shap(model: Any, X: np.ndarray) -> np.ndarray:
     import shap
 
     explainer = shap.TreeExplainer(model)
-    values = explainer.shap_values(X)
+    with warnings.catch_warnings():  # shap's notice that LightGBM's binary output format changed; handled below
+        warnings.simplefilter("ignore", UserWarning)
+        values = explainer.shap_values(X)
     if isinstance(values, list):
         values = values[-1]
     arr = np.asarray(values, dtype=float)

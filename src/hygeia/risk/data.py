@@ -62,7 +62,8 @@ def age_band(age: float) -> str:
     return "80+"
 
 
-def holdout_mask(patient_ids: pd.Series | np.ndarray, fraction: float = 0.2, salt: str = "hygeia-holdout") -> np.ndarray:
+def holdout_mask(patient_ids: pd.Series | np.ndarray, fraction: float = 0.2,
+                 salt: str = "hygeia-holdout") -> np.ndarray:
     """True for the rows of the held-back patients: a patient is held back when the SHA-256 of
     ``salt:id`` falls in the lowest ``fraction`` of the hash range, so the split is deterministic,
     patient-level (all of a patient's rows on one side) and independent of row order."""

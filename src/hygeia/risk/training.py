@@ -59,7 +59,7 @@ class TrainedModel:
 
     @property
     def version(self) -> str:
-        return str(self.metadata["version"])
+        return str(self.metadata.get("version", f"{self.task.name}-unsaved"))
 
 
 def out_of_fold(estimator: Any, dataset: Dataset, folds: int = 5, seed: int = 0,

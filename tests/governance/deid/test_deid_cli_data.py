@@ -8,6 +8,8 @@ from pathlib import Path
 import orjson
 import pydicom
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 from typer.testing import CliRunner
@@ -276,3 +278,71 @@ def test_text_key_file_matches_environment_key(tmp_path: Path, monkeypatch: pyte
     assert code == 0, out
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     assert b"03/01/2020" not in (tmp_path / "a.jsonl").read_bytes()
+
+
+FIELDS = [
+    "name",
+    "telecom",
+    "address",
+    "identifier",
+    "subject",
+    "birthDate",
+    "effectiveDateTime",
+    "entry",
+    "resource",
+    "note",
+    "text",
+    "reference",
+    "id",
+    "value",
+    "fullUrl",
+    "request",
+    "url",
+    "div",
+    "contact",
+]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(FIELDS), inner, max_size=4),
+    max_leaves=12,
+)
+RESOURCE = st.fixed_dictionaries(
+    {"resourceType": st.sampled_from(["Patient", "Observation", "Bundle"])}, optional={k: JSON for k in FIELDS}
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(RESOURCE | JSON | st.binary(max_size=12), min_size=1, max_size=4))
+def test_fhir_never_crashes_on_odd_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[object]) -> None:
+    src = tmp_path / "fuzz.ndjson"
+    out = tmp_path / "fuzz.out.ndjson"
+    out.unlink(missing_ok=True)
+    src.write_bytes(b"\n".join(x if isinstance(x, bytes) else orjson.dumps(x) for x in lines) + b"\n")
+    monkeypatch.setenv("HYGEIA_DEID_KEY", KEY)
+    result = runner.invoke(app, ["deid", "fhir", str(src), str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1)
+    if result.exit_code == 1:
+        assert str(src) in result.output.replace("\n", "") and not out.exists()
+
+
+CELL = st.sampled_from(["20", "35", "59", "F", "M", "flu", "", "x;y", '"', "127", "é"])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(CELL, min_size=1, max_size=4), max_size=12), st.integers(1, 4))
+def test_kanon_never_crashes_on_odd_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[list[str]], k: int
+) -> None:
+    _, hier = kanon_inputs(tmp_path / "fuzz") if not (tmp_path / "fuzz").exists() else (None, tmp_path / "fuzz" / "h")
+    table = tmp_path / "odd.csv"
+    table.write_text("age;sex;disease\n" + "\n".join(";".join(r) for r in rows) + "\n")
+    out = tmp_path / "odd.out.csv"
+    out.unlink(missing_ok=True)
+    monkeypatch.setenv("HYGEIA_DEID_KEY", KEY)
+    result = runner.invoke(
+        app, ["deid", "kanon", str(table), "--hierarchies", str(hier), "--k", str(k), "--out", str(out)]
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1)
+    assert out.exists() == (result.exit_code == 0)
