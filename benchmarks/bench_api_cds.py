@@ -108,6 +108,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--patients", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes for `hygeia serve`")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install wrk", file=sys.stderr)
@@ -130,7 +131,8 @@ def main() -> int:
     env = {**os.environ, "HYGEIA_DATABASE_URL": url, "HYGEIA_SECRET_KEY": uuid.uuid4().hex,
            "HYGEIA_DATA_DIR": str(root / "data")}
     hygeia = str(Path(sys.executable).with_name("hygeia"))
-    server = subprocess.Popen([hygeia, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+    server = subprocess.Popen([hygeia, "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--workers", str(args.workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     bodies = {
@@ -168,7 +170,8 @@ def main() -> int:
         server.wait(timeout=30)
         shutil.rmtree(root, ignore_errors=True)
     print(f"CDS Hooks, {args.connections} concurrent clients, {args.duration} s each, wrk -t{args.threads} on "
-          f"loopback, `hygeia serve` (uvicorn, 1 worker), SQLite, {args.patients} patients")
+          f"loopback, `hygeia serve` (uvicorn, {args.workers} worker(s)), SQLite, {args.patients} patients, "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'service':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}{'cards':>7}"
           f"{'p99/100ms goal':>16}{'p99/500ms spec':>16}")
     for service, r in results.items():

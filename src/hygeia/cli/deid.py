@@ -443,6 +443,8 @@ def kanon_command(
         fail(f"hierarchy directory not found: {hierarchies}")
     try:
         (head, *rows), delimiter = _read_rows(table)
+        if not rows:
+            raise _BadInput(f"{table}: a header but no data rows")
         for number, row in enumerate(rows, start=2):
             if len(row) != len(head):
                 raise _BadInput(f"{table}:{number}: {len(row)} fields, the header has {len(head)}")

@@ -10,6 +10,7 @@ import tempfile
 import urllib.request
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -133,45 +134,105 @@ def match_cmd(
     output: Path = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
     kb_dir: Path = _KB_OPT,
 ) -> None:
-    """Call diplotypes for every gene of every sample (the matcher stage)."""
+    """Call diplotypes for every gene of every sample (the matcher stage); writes a match-stage JSON file
+    that `hygeia pgx phenotype` and `hygeia pgx report` can be re-run from."""
+    from hygeia.pgx.pipeline import stage_document
+
     if fmt != "json":
         _fail("--format must be json")
     kb, results = _match(vcf, kb_dir, all_candidates, find_combinations, outside_calls)
-    doc = {"kb_versions": kb.versions, "notice": DECISION_SUPPORT_NOTICE, "samples": [r.to_json() for r in results]}
+    doc = stage_document("match", kb.versions, DECISION_SUPPORT_NOTICE, [r.to_json() for r in results])
     _write(json.dumps(doc, indent=1), output)
 
 
-def _reports(vcf: Path, kb_dir: Path | None, outside: Path | None, drug: str | None = None):  # type: ignore[no-untyped-def]
+def _stage_input(path: Path, expected: tuple[str, ...]) -> dict[str, Any] | None:
+    """The validated stage document at ``path``, or None when it is a VCF (detected by content)."""
+    from hygeia.pgx.pipeline import StageFileError, looks_like_stage_file, parse_stage
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+        if not looks_like_stage_file(head):
+            return None
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        _fail(f"{path}: file not found (give a VCF or a stage JSON file)")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: cannot read ({exc})")
+    try:
+        return parse_stage(text, str(path), expected)
+    except StageFileError as exc:
+        _fail(str(exc))
+    return None  # unreachable: _fail exits
+
+
+def _check_kb(doc: dict[str, Any], path: Path, kb: Any) -> None:
+    if doc.get("kb_versions") != kb.versions:
+        typer.echo(f"warning: {path} was made with KB {doc.get('kb_versions')}, this KB is {kb.versions}", err=True)
+
+
+Phenotypes = list[tuple[str, dict[str, Any]]]
+
+
+def _phenotypes(src: Path, kb_dir: Path | None, outside: Path | None, expected: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """(kb, [(sample, phenotypes per gene)]) from a VCF, a match-stage or (when expected) a phenotype-stage file."""
     from rich.progress import track
 
     from hygeia.pgx.phenotype import phenotype_sample
-    from hygeia.pgx.recommend import recommend, report_json
+    from hygeia.pgx.pipeline import (
+        OutsideCallError,
+        StageFileError,
+        apply_outside_calls,
+        match_results_from_stage,
+        phenotypes_from_stage,
+        read_outside_calls,
+    )
 
-    kb, results = _match(vcf, kb_dir, False, False, outside)
-    reps = []
-    for r in track(results, description="phenotype + recommend", disable=len(results) < 20):
-        ph = phenotype_sample(kb, r)
-        reps.append(report_json(r.sample, kb, ph, recommend(kb, ph, drug)))
-    return kb, reps
+    doc = _stage_input(src, expected)
+    if doc is None:
+        kb, results = _match(src, kb_dir, False, False, outside)
+    else:
+        kb = _load(kb_dir)
+        _check_kb(doc, src, kb)
+        try:
+            if doc["stage"] == "phenotype":
+                if outside is not None:
+                    _fail("--outside-calls applies to a VCF or match-stage input, not a phenotype-stage file")
+                return kb, phenotypes_from_stage(doc, str(src))
+            results = match_results_from_stage(doc, str(src))
+            if outside is not None:
+                oc = read_outside_calls(outside)
+                results = [apply_outside_calls(r, oc) for r in results]
+        except (StageFileError, OutsideCallError) as exc:
+            _fail(str(exc))
+    out: Phenotypes = [(r.sample, phenotype_sample(kb, r))
+                       for r in track(results, description="phenotype", disable=len(results) < 20)]
+    return kb, out
+
+
+_INPUT_HELP = "VCF (plain or bgzip, GRCh38) or a match-stage JSON from `hygeia pgx match` (detected by content)."
 
 
 @sub.command("phenotype")
 def phenotype_cmd(
-    vcf: Path = typer.Argument(..., help="VCF (plain or bgzip), GRCh38."),
+    src: Path = typer.Argument(..., metavar="INPUT", help=_INPUT_HELP),
     outside_calls: Path = typer.Option(None, "--outside-calls", help="PharmCAT outside-call TSV."),
     output: Path = typer.Option(None, "-o", "--output"),
     kb_dir: Path = _KB_OPT,
 ) -> None:
-    """Function, activity score and phenotype per gene, as JSON."""
-    kb, reps = _reports(vcf, kb_dir, outside_calls)
-    doc = {"kb_versions": kb.versions, "notice": DECISION_SUPPORT_NOTICE,
-           "samples": [{"sample": r["sample"], "genes": r["genes"]} for r in reps]}
-    _write(json.dumps(doc, indent=1), output)
+    """Function, activity score and phenotype per gene; writes a phenotype-stage JSON file that
+    `hygeia pgx report` can be re-run from."""
+    from hygeia.pgx.pipeline import stage_document
+
+    kb, phs = _phenotypes(src, kb_dir, outside_calls, ("match",))
+    samples = [{"sample": s, "genes": {g: p.to_json() for g, p in sorted(ph.items())}} for s, ph in phs]
+    _write(json.dumps(stage_document("phenotype", kb.versions, DECISION_SUPPORT_NOTICE, samples), indent=1), output)
 
 
 @sub.command("report")
 def report_cmd(
-    vcf: Path = typer.Argument(..., help="VCF (plain or bgzip), GRCh38."),
+    src: Path = typer.Argument(..., metavar="INPUT",
+                               help="VCF (plain or bgzip, GRCh38), or a match- or phenotype-stage JSON file."),
     fmt: str = typer.Option("html", "--format", help="json, html or tsv."),
     drug: str = typer.Option(None, "--drug", help="Only this drug."),
     outside_calls: Path = typer.Option(None, "--outside-calls", help="PharmCAT outside-call TSV."),
@@ -179,13 +240,16 @@ def report_cmd(
     kb_dir: Path = _KB_OPT,
 ) -> None:
     """CPIC/DPWG recommendations per drug, with sources and KB versions (JSON, HTML or TSV)."""
-    from hygeia.pgx.recommend import report_html, report_tsv
+    from hygeia.pgx.pipeline import STAGE_SCHEMA_VERSION
+    from hygeia.pgx.recommend import recommend, report_html, report_json, report_tsv
 
     if fmt not in ("json", "html", "tsv"):
         _fail("--format must be json, html or tsv")
-    kb, reps = _reports(vcf, kb_dir, outside_calls, drug)
+    kb, phs = _phenotypes(src, kb_dir, outside_calls, ("match", "phenotype"))
+    reps = [report_json(s, kb, ph, recommend(kb, ph, drug)) for s, ph in phs]
     if fmt == "json":
-        text = json.dumps({"kb_versions": kb.versions, "notice": DECISION_SUPPORT_NOTICE, "reports": reps}, indent=1)
+        text = json.dumps({"stage": "report", "schemaVersion": STAGE_SCHEMA_VERSION, "kb_versions": kb.versions,
+                           "notice": DECISION_SUPPORT_NOTICE, "reports": reps}, indent=1)
     elif fmt == "tsv":
         text = report_tsv(reps)
     else:

@@ -235,7 +235,8 @@ class Anonymiser:
         lattice (predictive tagging, as in ARX's Flash, Kohlmayer et al. 2012): an anonymous node makes
         every node above it anonymous, a failing node every node below it failing. Unknown nodes are
         resolved by binary search along upward paths. With a monotone metric the optimum is a minimal
-        anonymous node; those are scored in order of their loss bound (loss with nothing suppressed).
+        anonymous node; nodes are visited in order of their loss bound (loss with nothing suppressed),
+        so the search stops, and stops classifying, once the bound reaches the best loss found.
         """
         if k < 1:
             raise ValueError("k must be at least 1")
@@ -251,18 +252,24 @@ class Anonymiser:
             status[cone] = 1 if ok else -1
             return ok
 
-        for node in sorted(itertools.product(*(range(h) for h in heights)), key=lambda t: (sum(t), t)):
-            if status[node] != 0:
-                continue
-            path = [node]  # upward through unknown nodes, raising the first attribute that can rise
-            while True:
+        # Lower bound of a node's loss: its loss with nothing suppressed (suppression only adds).
+        totals = [[float(c.sum()) for c in per_level] for per_level in self.cost]
+        nodes = list(itertools.product(*(range(h) for h in heights)))
+        bound = {n: sum(t[lv] for t, lv in zip(totals, n, strict=True)) for n in nodes}
+        best: Solution | None = None
+
+        def resolve(node: tuple[int, ...], limit: float) -> None:
+            """Binary search for the first anonymous node on an upward path of unknown nodes below ``limit``."""
+            path = [node]
+            while True:  # raise the first attribute whose successor is unknown and still worth knowing
+                cur = path[-1]
                 step = next(
                     (
-                        s
+                        nxt
                         for i in range(len(heights))
-                        if path[-1][i] + 1 < heights[i]
-                        for s in [(*path[-1][:i], path[-1][i] + 1, *path[-1][i + 1 :])]
-                        if status[s] == 0
+                        if cur[i] + 1 < heights[i]
+                        for nxt in [(*cur[:i], cur[i] + 1, *cur[i + 1 :])]
+                        if status[nxt] == 0 and bound[nxt] < limit
                     ),
                     None,
                 )
@@ -277,28 +284,20 @@ class Anonymiser:
                     hi = mid - 1
                 else:
                     lo = mid + 1
-        anonymous = status == 1
-        minimal = anonymous.copy()
-        for axis in range(len(heights)):  # drop nodes with an anonymous predecessor on this axis
-            below = np.zeros_like(anonymous)
-            index = [slice(None)] * len(heights)
-            index[axis] = slice(1, None)
-            shifted = [slice(None)] * len(heights)
-            shifted[axis] = slice(0, -1)
-            below[tuple(index)] = anonymous[tuple(shifted)]
-            minimal &= ~below
-        totals = [[float(c.sum()) for c in per_level] for per_level in self.cost]
 
-        def bound(node: tuple[int, ...]) -> float:
-            return sum(t[lv] for t, lv in zip(totals, node, strict=True))
-
-        candidates = sorted(
-            (tuple(int(v) for v in n) for n in np.argwhere(minimal)), key=lambda t: (bound(t), sum(t), t)
-        )
-        best: Solution | None = None
-        for node in candidates:
-            if best is not None and bound(node) >= best.info_loss:
-                break  # every later node has at least this loss
+        # Nodes in order of their bound (predecessors first): a node whose bound reaches the best loss
+        # found, and every later one, cannot do better; only minimal anonymous nodes are scored.
+        for node in sorted(nodes, key=lambda t: (bound[t], sum(t), t)):
+            limit = best.info_loss if best is not None else float("inf")
+            if bound[node] >= limit:
+                break
+            if status[node] == 0:
+                resolve(node, limit)
+            if status[node] != 1:
+                continue
+            preds = ((*node[:i], v - 1, *node[i + 1 :]) for i, v in enumerate(node) if v > 0)
+            if any(status[p] == 1 for p in preds):
+                continue  # above an anonymous node: never less loss (monotone metric)
             solution = self.evaluate(node, k, max_suppression, l_div)
             if solution is not None and (best is None or solution.info_loss < best.info_loss):
                 best = solution
