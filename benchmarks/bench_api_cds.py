@@ -146,7 +146,7 @@ def main() -> int:
     }
     results: dict[str, dict[str, float]] = {}
     try:
-        for _ in range(300):
+        for _ in range(900):  # worker processes import the whole platform: allow ~3 min on a loaded box
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break
