@@ -95,7 +95,7 @@ def simulate(
 def roster_solve(
     instance: Path = typer.Argument(..., help="Instance file in the Curtois & Qu text format."),
     time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds to search.", min=0.1),
-    workers: int = typer.Option(2, help="CP-SAT worker threads."),
+    workers: int = typer.Option(2, help="Search threads (CP-SAT workers and LNS)."),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path | None = typer.Option(None, help="Where to write the roster CSV (default: INSTANCE.roster.csv)."),
     as_json: bool = typer.Option(False, "--json", help='Print {"objective","feasible","seconds"} as JSON.'),
@@ -208,7 +208,7 @@ def _ihtc(instance: Path) -> object:
 def theatre_solve(
     instance: Path = typer.Argument(..., help="IHTC-2024 instance JSON."),
     time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds to search (competition: 600).", min=1),
-    workers: int = typer.Option(2, help="CP-SAT worker threads."),
+    workers: int = typer.Option(2, help="Annealing chains (one process each)."),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path | None = typer.Option(None, help="Solution JSON to write (default: INSTANCE.solution.json)."),
     plot: Path | None = typer.Option(None, help="Also save the theatre Gantt chart (HTML) here."),
