@@ -83,6 +83,8 @@ def physionet() -> None:
     table = physionet2012_features(root / "set-a", get_settings().data_dir / "cache" / "risk", n_jobs=2)
     data = physionet2012_dataset(table, read_outcomes(root / "Outcomes-a.txt"), "set-a")
     obvious = obvious_columns(data.X.columns)
+    raw = {c.split("__")[0] for c in data.X.columns if c.endswith("__first")}
+    scores = obvious + [c for c in data.X.columns if c not in obvious and c.split("__")[0] not in raw]
     print(f"icu-mortality, PhysioNet 2012 set A: n={data.n}, deaths={data.events}; 5-fold CV (grouped, stratified, "
           f"seed 0); obvious model {len(obvious)} columns, Hygeia {data.X.shape[1]} columns")
     folds = list(StratifiedGroupKFold(5, shuffle=True, random_state=0).split(data.X, data.y, data.split_groups))
@@ -90,6 +92,7 @@ def physionet() -> None:
         ("obvious features, LightGBM default (anchor)", obvious, default_lgbm),
         ("obvious features, LightGBM hand-set", obvious, LightGBMRisk),
         ("obvious features, logistic", obvious, LogisticRisk),
+        ("obvious + scores/ratios/urine/frequency, LightGBM default", scores, default_lgbm),
         ("Hygeia features, LightGBM default", list(data.X.columns), default_lgbm),
         ("Hygeia features, LightGBM hand-set (hygeia risk train)", list(data.X.columns), LightGBMRisk),
     ]

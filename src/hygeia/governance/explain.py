@@ -13,6 +13,7 @@ value) to the logit of the calibrated probability for sigmoid calibration.
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,10 +28,17 @@ class DriverText:
     contribution: float
 
 
+# TreeExplainer parses every tree of the model; keep one per booster while the booster lives, so that
+# scoring patient after patient does not rebuild it (it is not pickled with the model).
+_EXPLAINERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
 def _tree_shap(model: Any, X: np.ndarray) -> np.ndarray:
     import shap
 
-    explainer = shap.TreeExplainer(model)
+    explainer = _EXPLAINERS.get(model)
+    if explainer is None:
+        explainer = _EXPLAINERS[model] = shap.TreeExplainer(model)
     with warnings.catch_warnings():  # shap's notice that LightGBM's binary output format changed; handled below
         warnings.simplefilter("ignore", UserWarning)
         values = explainer.shap_values(X)

@@ -191,5 +191,75 @@ def diabetes130_dataset(path: Path) -> Dataset:
                    raw["patient_nbr"].astype(str).rename("patient"), str(path))
 
 
-__all__ = ["DataError", "Dataset", "age_band", "diabetes130_dataset", "feature_code_version", "holdout_mask",
+# eICU-CRD demo (Pollard et al., Sci Data 2018): APACHE IV physiology (worst values of the first
+# 24 h, -1 = not recorded) and APACHE IV predictor variables, used as features; APACHE's own predicted
+# hospital mortality is returned beside them for comparison, never used as a feature.
+EICU_APS = ("intubated", "vent", "dialysis", "eyes", "motor", "verbal", "meds", "urine", "wbc", "temperature",
+            "respiratoryrate", "sodium", "heartrate", "meanbp", "ph", "hematocrit", "creatinine", "albumin", "pao2",
+            "pco2", "bun", "glucose", "bilirubin", "fio2")
+EICU_PRED = ("aids", "hepaticfailure", "lymphoma", "metastaticcancer", "leukemia", "immunosuppression", "cirrhosis",
+             "electivesurgery", "diabetes", "readmit", "ventday1", "admitsource", "visitnumber", "sicuday")
+EICU_UNITS = ("Med-Surg ICU", "MICU", "Cardiac ICU", "SICU", "CCU-CTICU", "Neuro ICU", "CSICU", "CTICU")
+EICU_PATIENT = ("patientunitstayid", "uniquepid", "gender", "age", "ethnicity", "unittype", "admissionheight",
+                "admissionweight", "hospitaldischargestatus")
+
+
+def _eicu_table(directory: Path, name: str, need: Iterable[str]) -> pd.DataFrame:
+    path = directory / f"{name}.csv.gz"
+    try:
+        df = pd.read_csv(path, low_memory=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read the eICU table: {exc}") from None
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {missing}")
+    return df
+
+
+def eicu_dataset(directory: Path) -> tuple[Dataset, np.ndarray]:
+    """Hospital mortality of eICU unit stays with APACHE physiology: (dataset, APACHE IVa predicted
+    hospital mortality per row, NaN where APACHE gave none). Stays without a discharge status or
+    without APACHE physiology are left out."""
+    if not directory.is_dir():
+        raise DataError(f"{directory}: not the eICU demo folder (patient.csv.gz, apacheApsVar.csv.gz, ...)")
+    patient = _eicu_table(directory, "patient", EICU_PATIENT)
+    aps = _eicu_table(directory, "apacheApsVar", ("patientunitstayid", *EICU_APS))
+    pred = _eicu_table(directory, "apachePredVar", ("patientunitstayid", *EICU_PRED))
+    result = _eicu_table(directory, "apachePatientResult", ("patientunitstayid", "apacheversion",
+                                                            "predictedhospitalmortality"))
+    status = patient["hospitaldischargestatus"]
+    bad = status.notna() & ~status.isin(["Alive", "Expired"])
+    if bad.any():
+        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise DataError(f"{directory / 'patient.csv.gz'}, line {line}, field hospitaldischargestatus: expected "
+                        f"Alive or Expired, got {status[bad].iloc[0]!r}")
+    df = patient[status.notna()].merge(aps[["patientunitstayid", *EICU_APS]].drop_duplicates("patientunitstayid"),
+                                       on="patientunitstayid")
+    df = df.merge(pred[["patientunitstayid", *EICU_PRED]].drop_duplicates("patientunitstayid"),
+                  on="patientunitstayid", how="left").reset_index(drop=True)
+    X = pd.DataFrame(index=df.index)
+    for col in (*EICU_APS, *EICU_PRED):
+        X[col] = pd.to_numeric(df[col], errors="coerce").where(lambda v: v != -1)
+    age = pd.to_numeric(df["age"].replace("> 89", "90"), errors="coerce")
+    X["age"] = age
+    X["sex_male"] = (df["gender"] == "Male").astype(float).where(df["gender"].isin(["Male", "Female"]))
+    X["admission_height"] = pd.to_numeric(df["admissionheight"], errors="coerce")
+    X["admission_weight"] = pd.to_numeric(df["admissionweight"], errors="coerce")
+    X["gcs_total"] = X["eyes"] + X["motor"] + X["verbal"]
+    for unit in EICU_UNITS:
+        X[f"unit__{unit}"] = (df["unittype"] == unit).astype(float)
+    iva = result[(result["apacheversion"] == "IVa")].drop_duplicates("patientunitstayid")
+    apache = pd.to_numeric(df["patientunitstayid"].map(iva.set_index("patientunitstayid")[
+        "predictedhospitalmortality"]), errors="coerce").where(lambda v: v >= 0).to_numpy(dtype=float)
+    groups = pd.DataFrame({"sex": df["gender"].fillna("unknown").astype(str).str.lower().to_numpy(),
+                           "age_band": [age_band(a) for a in age.to_numpy(dtype=float)],
+                           "race": df["ethnicity"].fillna("unknown").astype(str).to_numpy()})
+    y = (df["hospitaldischargestatus"] == "Expired").to_numpy(dtype=int)
+    ids = df["patientunitstayid"].astype(str).rename("id")
+    data = Dataset(X.astype(float), y, groups, ids, df["uniquepid"].astype(str).rename("patient"), str(directory))
+    return data, apache
+
+
+__all__ = ["DataError", "Dataset", "age_band", "diabetes130_dataset", "eicu_dataset", "feature_code_version",
+           "holdout_mask",
            "physionet2012_dataset", "physionet2012_features", "read_outcomes"]

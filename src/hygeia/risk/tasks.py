@@ -58,9 +58,10 @@ TASKS: dict[str, Task] = {
         index_time="Hospital discharge.", window_hours=0.0,
         outcome="Readmitted within 30 days (readmitted = '<30').",
         features=("The encounter's columns (demographics, admission type/source, discharge disposition, length "
-                  "of stay, procedures, medications, diagnoses grouped by ICD-9 chapter, HbA1c, glucose, drug "
-                  "changes) plus the patient's history before this encounter: prior encounters, prior 30-day "
-                  "and later readmissions, prior days in hospital, the previous encounter's outcome."),
+                  "of stay, procedures, medications, diagnoses grouped by ICD-9 chapter and as code values, "
+                  "comorbidity groups (after Quan et al. 2005), HbA1c, glucose, drug changes) plus the patient's "
+                  "history before this encounter: prior encounters, prior 30-day and later readmissions, prior "
+                  "days in hospital, the previous encounter's outcome, discharge disposition and diagnosis."),
         audit_attributes=("race", "sex", "age_band", "payer"),
         intended_use=("Support discharge planning teams in choosing patients for transitional-care follow-up. "
                       "Not for denying care or coverage."),
