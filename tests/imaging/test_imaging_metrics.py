@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from hygeia.imaging.medmnist import DataError, load_split, split_from_arrays
 from hygeia.imaging.metrics import accuracy, apply_temperature, auc, bootstrap_ci, calibration, fit_temperature
+from hygeia.imaging.npz_data import DataError, load_split, split_from_arrays
 
 
 @settings(max_examples=30, deadline=None)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from hygeia.cli import app
 from hygeia.imaging import ImageModel, get_task
-from hygeia.imaging.medmnist import Split
+from hygeia.imaging.npz_data import Split
 from hygeia.pathology.synthetic import synthetic_ihc
 
 runner = CliRunner()

@@ -41,7 +41,7 @@ def _load_model(model: str) -> Any:
 
 
 def _load_split(npz: Path, split: str) -> Any:
-    from hygeia.imaging.medmnist import DataError, load_split
+    from hygeia.imaging.npz_data import DataError, load_split
 
     try:
         return load_split(npz, split)

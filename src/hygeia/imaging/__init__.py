@@ -5,9 +5,9 @@ Training (torch) lives in :mod:`hygeia.imaging.train` and is optional."""
 from hygeia.imaging.explain import Disagreement, occlusion_saliency, overlay, second_opinion
 from hygeia.imaging.findings import prediction_finding
 from hygeia.imaging.io import ImageInputError, MedicalImage, read_image, to_uint8
-from hygeia.imaging.medmnist import DataError, Split, load_split
 from hygeia.imaging.metrics import accuracy, auc, bootstrap_ci, calibration
 from hygeia.imaging.model import ImageModel, ModelError, resolve_model_dir
+from hygeia.imaging.npz_data import DataError, Split, load_split
 from hygeia.imaging.radiomics import first_order, shape_3d
 from hygeia.imaging.tasks import TASKS, TaskSpec, get_task
 

@@ -23,8 +23,8 @@ import numpy as np
 
 from hygeia import DECISION_SUPPORT_NOTICE
 from hygeia.imaging import metrics
-from hygeia.imaging.medmnist import Split
 from hygeia.imaging.model import to_nchw
+from hygeia.imaging.npz_data import Split
 from hygeia.imaging.tasks import TaskSpec
 
 ProgressFn = Callable[[int, int, dict[str, float]], None]
