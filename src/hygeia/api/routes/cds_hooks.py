@@ -35,6 +35,7 @@ from hygeia.governance.schema import cds_feedback
 from hygeia.governance.smart import Client, verify_client_jwt
 from hygeia.pgx import assess_order, record_phenotypes
 from hygeia.pgx.cds import SimpleRecord
+from hygeia.pgx.kb import KbError
 from hygeia.pgx.phenotype import GenePhenotype
 from hygeia.records import codes
 from hygeia.records.fhirpath import patient_of
@@ -346,11 +347,11 @@ def _order_cards(record: PatientRecord, orders: list[dict[str, Any]]) -> list[di
     for order in orders:
         try:
             findings = assess_order(simple, order)
-        except ValueError:
-            continue  # an order without a drug name cannot be checked
-        except (OSError, KeyError, RuntimeError):
+        except (KbError, OSError, KeyError, RuntimeError):  # KbError before ValueError: it is one
             return [_unavailable_card(record.id, "The pharmacogenomics knowledge base is not installed "
                                       "(`hygeia pgx` documents how to import it); no drug–gene check was made.")]
+        except ValueError:
+            continue  # an order without a drug name cannot be checked
         cards += [_card(f) for f in findings]
     return cards
 
