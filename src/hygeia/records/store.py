@@ -201,7 +201,12 @@ class Store:
 
     def unchanged(self, batch: Sequence[dict[str, Any]], conn: Connection) -> set[tuple[str, str]]:
         """Keys of the resources in ``batch`` that are stored with exactly this content."""
-        hashes = {(r["resourceType"], r["id"]): hashlib.sha256(canonical_json(r)).hexdigest() for r in batch}
+        hashes: dict[tuple[str, str], str] = {}
+        for r in batch:
+            try:
+                hashes[(r["resourceType"], r["id"])] = hashlib.sha256(canonical_json(r)).hexdigest()
+            except TypeError:  # not storable as JSON: not unchanged; validation names the element
+                continue
         current = self._current_versions(list(hashes), conn)
         return {key for key, (_, chash) in current.items() if hashes.get(key) == chash}
 

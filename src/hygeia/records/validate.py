@@ -17,6 +17,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
@@ -76,6 +77,27 @@ def _path(resource_type: str, loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _unstorable_path(value: Any, path: str) -> str:
+    """Path of the first element that JSON cannot carry (an integer beyond 64 bits, a non-string key)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return path
+            if (found := _unstorable_path(item, f"{path}.{key}")) != "":
+                return found
+        return ""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := _unstorable_path(item, f"{path}[{index}]")) != "":
+                return found
+        return ""
+    if isinstance(value, bool) or value is None or isinstance(value, (str, float)):
+        return ""
+    if isinstance(value, int) and -(2**63) <= value < 2**64:
+        return ""
+    return path
+
+
 def validate_resource(resource: Any) -> None:
     """Raise InvalidResource naming the element path and reason, or return when valid."""
     if not isinstance(resource, dict):
@@ -83,6 +105,10 @@ def validate_resource(resource: Any) -> None:
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or not rtype:
         raise InvalidResource("resourceType", "missing resourceType")
+    try:
+        orjson.dumps(resource)
+    except TypeError as exc:  # e.g. an integer beyond 64 bits, which no FHIR store can keep
+        raise InvalidResource(_unstorable_path(resource, rtype), str(exc)) from None
     rid = resource.get("id")
     if rid is not None and (not isinstance(rid, str) or not ID_PATTERN.match(rid)):
         raise InvalidResource(f"{rtype}.id", f"invalid id {rid!r} (1-64 of A-Z a-z 0-9 - .)")
