@@ -1,4 +1,4 @@
-"""Curtois & Qu Instance1: best-known objective within a short limit, confirmed by the evaluator."""
+"""Curtois & Qu: Instance1 at the best known, Instance3 within 1 % of it, confirmed by the evaluator."""
 
 from __future__ import annotations
 
@@ -18,6 +18,18 @@ def test_instance1_reaches_best_known(reference: Callable[..., Path]) -> None:
     check = evaluate_curtois(instance, plan.assignments)
     assert check.feasible, check.violations
     assert check.objective == plan.objective == best["Instance1"]
+
+
+def test_instance3_within_one_percent_of_best_known(reference: Callable[..., Path]) -> None:
+    """The issue's anchor: plain CP-SAT with 2 workers is at 1002 (best known 1001) after 60 s."""
+    folder = reference("ops", "rostering", "curtois")
+    rows = csv.DictReader((folder / "best_known.csv").open())
+    best = {r["instance"]: int(r["best_known_ub_wssuite_nrp_yml"]) for r in rows}
+    instance = parse_curtois((folder / "Instance3.txt").read_text(), "Instance3")
+    plan = solve_curtois(instance, time_limit=60, workers=2, seed=0)
+    check = evaluate_curtois(instance, plan.assignments)
+    assert check.feasible, check.violations
+    assert check.objective == plan.objective <= 1.01 * best["Instance3"]
 
 
 def test_every_visible_instance_parses(reference: Callable[..., Path]) -> None:

@@ -6,7 +6,9 @@ The VCF comes from benchmarks/bench_pgx_pipeline.py's generator (PharmCAT defini
 Risk scoring uses synthetic feature rows (a logistic model trained here on synthetic data): building
 100,000 PatientRecords from a store would measure the database, not the engine.
 Figures: wall seconds of the job (planning excluded, printed apart), items/s, scaling efficiency
-(throughput with 2 workers / (2 x with 1 worker)), resident memory per Dask worker after the job.
+(throughput with 2 workers / (2 x with 1 worker)), CPU seconds of every process taking part (the
+steadier figure on a shared machine: Dask's overhead is the CPU it adds to the in-process run), resident
+memory per Dask worker after the job.
 Alternative beside it: the single process (local executor). Medians of REPEATS (env, default 1) runs.
 Note the load average: the machine is shared.
 """
@@ -27,6 +29,7 @@ import pandas as pd
 
 from hygeia.config import get_settings
 from hygeia.engine import DaskExecutor, FileSink, InProcessExecutor, Job, run_job
+from hygeia.engine.executors import local_cluster
 from hygeia.engine.jobs.pgx import plan_pgx_match, resolve_kb
 from hygeia.engine.jobs.risk import load_model, plan_risk_features
 from hygeia.pgx import load_kb
@@ -43,52 +46,79 @@ def _rss_mb() -> float:
     return float(psutil.Process().memory_info().rss / 1e6)
 
 
-def timed(job: Job, make: Any, out: Path, warm: Any, repeats: int = REPEATS) -> tuple[float, float]:
-    """Median wall seconds of ``repeats`` fresh runs (after ``warm`` loaded the KB/model in every process);
-    resident memory (MB) after the run: this process for local, the largest worker for Dask."""
-    walls, rss = [], 0.0
-    for r in range(repeats):
-        executor = make()
-        folder = out / f"{job.name}-{executor.name.replace(' ', '_')}-{r}"
-        if isinstance(executor, DaskExecutor):
-            from distributed import Client, LocalCluster
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process and all its descendants (Dask nannies and workers)."""
+    import psutil
 
-            with (
-                LocalCluster(
-                    n_workers=executor.workers, threads_per_worker=1, processes=True, dashboard_address=None
-                ) as cluster,
-                Client(cluster) as client,
-            ):
+    total = 0.0
+    me = psutil.Process()
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
+
+
+class Measure:
+    """Median wall seconds, CPU seconds of every process taking part (client, scheduler, workers) and
+    resident memory after the job (this process for local, the largest worker for Dask)."""
+
+    def __init__(self) -> None:
+        self.walls: list[float] = []
+        self.cpus: list[float] = []
+        self.rss = 0.0
+
+    def wall(self) -> float:
+        return statistics.median(self.walls)
+
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
+
+
+def timed(job: Job, workers: int, out: Path, warm: Any, repeats: int = REPEATS) -> Measure:
+    """``workers`` 0: in process; else a Dask LocalCluster of that many single-threaded worker processes.
+    The KB/model is loaded in every process before the clock starts (``warm``)."""
+    m = Measure()
+    for r in range(repeats):
+        folder = out / f"{job.name}-{workers}-{r}"
+        if workers:
+            from distributed import Client
+
+            cluster = local_cluster(workers)  # what DaskExecutor starts without --scheduler
+            with cluster, Client(cluster) as client:
                 client.run(warm)
-                t = time.perf_counter()
+                c, t = _cpu_s(), time.perf_counter()
                 run_job(job, DaskExecutor(cluster.scheduler_address), FileSink(folder))
-                walls.append(time.perf_counter() - t)
-                rss = max(rss, *client.run(_rss_mb).values())
+                m.walls.append(time.perf_counter() - t)
+                m.cpus.append(_cpu_s() - c)
+                m.rss = max(m.rss, *client.run(_rss_mb).values())
         else:
             warm()
-            t = time.perf_counter()
-            run_job(job, executor, FileSink(folder))
-            walls.append(time.perf_counter() - t)
-            rss = max(rss, _rss_mb())
-    return statistics.median(walls), rss
+            c, t = _cpu_s(), time.perf_counter()
+            run_job(job, InProcessExecutor(), FileSink(folder))
+            m.walls.append(time.perf_counter() - t)
+            m.cpus.append(_cpu_s() - c)
+            m.rss = max(m.rss, _rss_mb())
+    return m
 
 
 def report(title: str, job: Job, out: Path, warm: Any) -> None:
     n = job.size
-    local, local_rss = timed(job, InProcessExecutor, out, warm)
-    d1, d1_rss = timed(job, lambda: DaskExecutor(None, 1), out, warm)
-    d2, d2_rss = timed(job, lambda: DaskExecutor(None, 2), out, warm)
-    print(f"\n{title}: {n:,} items in {len(job.partitions)} partitions")
-    print(f"{'executor':<28}{'wall s':>9}{'items/s':>11}{'vs local':>10}{'RSS MB':>13}")
-    for name, wall, rss in (
-        ("local, 1 core (in process)", local, local_rss),
-        ("dask, 1 worker", d1, d1_rss),
-        ("dask, 2 workers", d2, d2_rss),
-    ):
-        print(f"{name:<28}{wall:>9.2f}{n / wall:>11,.0f}{local / wall:>9.2f}x{rss:>13.0f}")
+    load = os.getloadavg()[0]
+    local, d1, d2 = (timed(job, w, out, warm) for w in (0, 1, 2))
+    print(f"\n{title}: {n:,} items in {len(job.partitions)} partitions (load average before: {load:.1f})")
+    print(f"{'executor':<28}{'wall s':>9}{'items/s':>10}{'vs local':>10}{'CPU s':>9}{'items/CPU-s':>13}{'RSS MB':>9}")
+    for name, m in (("local, 1 core (in process)", local), ("dask, 1 worker", d1), ("dask, 2 workers", d2)):
+        print(
+            f"{name:<28}{m.wall():>9.2f}{n / m.wall():>10,.0f}{local.wall() / m.wall():>9.2f}x"
+            f"{m.cpu():>9.2f}{n / m.cpu():>13,.0f}{m.rss:>9.0f}"
+        )
     print(
-        f"scaling efficiency 1 -> 2 Dask workers: {d1 / (2 * d2):.0%}  (RSS after the job: this process for local, "
-        "the largest worker for Dask)"
+        f"scaling efficiency 1 -> 2 Dask workers (wall): {d1.wall() / (2 * d2.wall()):.0%}; Dask CPU overhead vs "
+        f"in process: {d1.cpu() / local.cpu() - 1:+.0%} (1 worker), {d2.cpu() / local.cpu() - 1:+.0%} (2 workers). "
+        "CPU s: client + scheduler + workers; RSS: this process for local, the largest worker for Dask."
     )
 
 
@@ -113,12 +143,13 @@ def main() -> None:
         rng = np.random.default_rng(0)
         frame = pd.DataFrame(rng.normal(90, 20, (n_patients, 4)), columns=FEATURES)
         ids = [f"patient-{i}" for i in range(n_patients)]
-        report(
-            "risk scoring (synthetic feature rows, logistic model)",
-            plan_risk_features(model_dir, ids, frame, partition_size=5000),
-            out,
-            partial(load_model, str(model_dir.resolve())),
-        )
+        for size in (5000, 25_000):  # a task costs Dask ~ tens of ms of CPU: small partitions pay it often
+            report(
+                f"risk scoring (synthetic feature rows, logistic model), partitions of {size:,}",
+                plan_risk_features(model_dir, ids, frame, partition_size=size),
+                out,
+                partial(load_model, str(model_dir.resolve())),
+            )
     print(f"\nload average at end: {os.getloadavg()}")
 
 

@@ -16,6 +16,7 @@ import os
 import statistics
 import time
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 
@@ -35,15 +36,18 @@ def sign_in(client: TestClient, username: str) -> None:
     r.raise_for_status()
 
 
-def timed(client: TestClient, path: str, repeats: int) -> tuple[float, list[float]]:
-    times = []
+def timed(client: TestClient, path: str, repeats: int) -> tuple[float, list[float], list[float]]:
+    """Cold wall ms, then the warm requests' wall ms and CPU ms (this process, all threads: the server's work
+    plus the test client's, which a loaded machine does not inflate)."""
+    times, cpu = [], []
     for _ in range(repeats + 1):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         r = client.get(path)
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
         if r.status_code != 200:
             raise SystemExit(f"{path}: HTTP {r.status_code}: {r.text[:300]}")
-    return times[0], times[1:]
+    return times[0], times[1:], cpu[1:]
 
 
 def naive_ward(store: Store, stays: list[clinical.Stay], now: datetime) -> None:
@@ -76,21 +80,23 @@ def main() -> None:
     places = clinical.load_places(store)
     stays = clinical.current_stays(store, places)
     inpatient = stays[0].patient_id if stays else store.patient_ids()[0]
+    shown_ward = max({s.ward for s in stays}, key=lambda w: sum(s.ward == w for s in stays)) if stays else ""
     busiest = max(store.patient_ids()[:100], key=lambda p: len(store.observations(p)))
-    rows: list[tuple[str, str, float, float, float]] = []
+    rows: list[tuple[str, str, float, float, float, float]] = []
     for role, paths in (
-            ("nurse", ["/web/ward", "/web/ward/table", f"/web/patient/{inpatient}", f"/web/patient/{busiest}",
-                       "/web/alerts"]),
+            ("nurse", ["/web/ward", "/web/ward/table", f"/web/ward?ward={quote(shown_ward)}",
+                       f"/web/patient/{inpatient}", f"/web/patient/{busiest}", "/web/alerts"]),
             ("ops", ["/web/ops"]),
             ("governance", ["/web/governance", "/web/governance/models/imaging/pneumonia"]),
             ("patient", ["/web/me"])):
         with TestClient(app) as client:
             sign_in(client, role)
             for path in paths:
-                cold, warm = timed(client, path, args.repeats)
+                cold, warm, cpu = timed(client, path, args.repeats)
                 p90 = sorted(warm)[int(0.9 * (len(warm) - 1))]
-                label = path.replace(inpatient, "<inpatient>").replace(busiest, "<busiest record>")
-                rows.append((role, label, cold, statistics.median(warm), p90))
+                label = (path.replace(inpatient, "<inpatient>").replace(busiest, "<busiest record>")
+                         .replace(quote(shown_ward), "<fullest ward>"))
+                rows.append((role, label, cold, statistics.median(warm), p90, statistics.median(cpu)))
     naive = []
     now = datetime.now(UTC)
     for _ in range(5):
@@ -104,15 +110,18 @@ def main() -> None:
         batched.append((time.perf_counter() - t) * 1000)
     print(f"\nload average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}; {len(stays)} inpatients; "
           f"{args.repeats} warm repeats per page\n")
-    print(f"{'role':<11}{'page':<44}{'cold ms':>9}{'median ms':>11}{'p90 ms':>9}{'median/budget':>15}")
-    for role, path, cold, median, p90 in rows:
-        print(f"{role:<11}{path:<44}{cold:>9.1f}{median:>11.1f}{p90:>9.1f}{median / BUDGET_MS:>14.2f}x")
+    print(f"{'role':<11}{'page':<44}{'cold ms':>9}{'median ms':>11}{'p90 ms':>9}{'CPU ms':>9}{'median/budget':>15}"
+          f"{'CPU/budget':>12}")
+    for role, path, cold, median, p90, cpu_ms in rows:
+        print(f"{role:<11}{path:<44}{cold:>9.1f}{median:>11.1f}{p90:>9.1f}{cpu_ms:>9.1f}{median / BUDGET_MS:>14.2f}x"
+              f"{cpu_ms / BUDGET_MS:>11.2f}x")
     print(f"\nward rows, batched queries (hygeia.web.clinical.ward_rows): median {statistics.median(batched):.1f} ms")
     print(f"ward rows, one PatientRecord per inpatient (obvious alternative): median {statistics.median(naive):.1f} ms"
           f"  -> ratio {statistics.median(naive) / statistics.median(batched):.1f}x")
-    worst = max(r[3] for r in rows)
+    worst, worst_cpu = max(r[3] for r in rows), max(r[5] for r in rows)
     verdict = "within" if worst < BUDGET_MS else "OVER"
-    print(f"\nslowest page median {worst:.1f} ms vs budget {BUDGET_MS:.0f} ms: {verdict}")
+    print(f"\nslowest page median {worst:.1f} ms wall ({worst_cpu:.1f} ms CPU at most) vs budget "
+          f"{BUDGET_MS:.0f} ms: {verdict}")
 
 
 if __name__ == "__main__":

@@ -182,7 +182,7 @@ def make_notes(n: int, seed: int = 11) -> list[tuple[str, str, str | None]]:
     """Synthetic clinical notes with names, dates, phone numbers and record numbers."""
     rng = random.Random(seed)
     names = ["Margaret Hargreaves", "Dr. Okafor", "John Lindqvist", "Mrs. Patel", "nurse Brennan"]
-    out = []
+    out: list[tuple[str, str, str | None]] = []
     for i in range(n):
         text = (
             f"Seen by {rng.choice(names)} on {rng.randint(1, 12)}/{rng.randint(1, 28)}/20{rng.randint(10, 24)}. "

@@ -9,6 +9,7 @@ import pytest
 
 from hygeia.engine import (
     DaskExecutor,
+    Executor,
     FileSink,
     InProcessExecutor,
     Job,
@@ -44,9 +45,12 @@ def test_chunks_and_fingerprint() -> None:
 @pytest.mark.parametrize("fmt", ["parquet", "ndjson"])
 def test_local_pool_and_dask_give_identical_output(tmp_path: Path, fmt: str, dask_cluster: Any) -> None:
     outputs = []
-    for i, executor in enumerate(
-        [InProcessExecutor(), ProcessPoolExecutorRunner(2), DaskExecutor(dask_cluster.scheduler_address)]
-    ):
+    executors: list[Executor] = [
+        InProcessExecutor(),
+        ProcessPoolExecutorRunner(2),
+        DaskExecutor(dask_cluster.scheduler_address),
+    ]
+    for i, executor in enumerate(executors):
         report = run_job(_job(), executor, FileSink(tmp_path / str(i), fmt))
         assert (report.written, report.skipped, report.rows) == (7, 0, 20)
         outputs.append(read_rows(tmp_path / str(i)))
@@ -73,11 +77,12 @@ def test_rerun_skips_done_partitions_and_redoes_changed_ones(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("kind", ["local", "pool", "dask"])
 def test_failed_partition_is_retried(tmp_path: Path, kind: str, dask_cluster: Any) -> None:
-    executor = {
+    executors: dict[str, Executor] = {
         "local": InProcessExecutor(),
         "pool": ProcessPoolExecutorRunner(2),
         "dask": DaskExecutor(dask_cluster.scheduler_address),
-    }[kind]
+    }
+    executor = executors[kind]
     (tmp_path / "m").mkdir()
     job = _job(flaky, n=6, size=2, wrap=lambda c: (str(tmp_path / "m"), c))
     report = run_job(job, executor, FileSink(tmp_path / "out"), attempts=2)

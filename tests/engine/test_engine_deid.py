@@ -34,12 +34,14 @@ def test_notes_local_equals_dask_in_both_modes(tmp_path: Path, dask_cluster: Any
     assert "[NAME]" not in read_rows(tmp_path / "lTrue")[0]["text"]  # surrogates
 
 
-def test_killing_a_worker_mid_job_still_gives_the_single_process_output(tmp_path: Path, dask_cluster: Any) -> None:
+def test_killing_a_worker_mid_job_still_gives_the_single_process_output(tmp_path: Path) -> None:
     from distributed import Client
+
+    from hygeia.engine.executors import local_cluster
 
     job = plan_deid_text(make_notes(120), partition_size=3)  # 40 partitions
     run_job(job, InProcessExecutor(), FileSink(tmp_path / "single"))
-    with Client(dask_cluster.scheduler_address) as client:
+    with local_cluster(2) as cluster, Client(cluster.scheduler_address) as client:  # its own: a worker dies
         before = client.run(os.getpid)
         victim = min(before.values())
         killed: list[int] = []
@@ -50,7 +52,7 @@ def test_killing_a_worker_mid_job_still_gives_the_single_process_output(tmp_path
                 killed.append(report.written)
 
         report = run_job(
-            job, DaskExecutor(dask_cluster.scheduler_address), FileSink(tmp_path / "dask"), on_partition=kill
+            job, DaskExecutor(cluster.scheduler_address), FileSink(tmp_path / "dask"), on_partition=kill
         )
         assert killed and killed[0] < len(job.partitions) and report.written == len(job.partitions)
         assert not psutil.pid_exists(victim) or psutil.Process(victim).status() == psutil.STATUS_ZOMBIE

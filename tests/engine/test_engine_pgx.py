@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from hygeia.engine import DaskExecutor, FileSink, InProcessExecutor, read_rows, run_job
+from hygeia.engine import DaskExecutor, Executor, FileSink, InProcessExecutor, read_rows, run_job
 from hygeia.engine.jobs.pgx import SplitError, match_partition, plan_pgx_match, split_vcf
 
 from .fixtures import tiny_kb, write_multisample_vcf
@@ -24,7 +24,8 @@ def test_partitioned_calling_equals_whole_file_on_every_executor(tmp_path: Path,
     assert {"Normal Metabolizer", "Intermediate Metabolizer"} <= {r["phenotype"] for r in whole}
     assert any(orjson.loads(r["recommendations"]) for r in whole)
     outputs = []
-    for i, executor in enumerate([InProcessExecutor(), DaskExecutor(dask_cluster.scheduler_address)]):
+    executors: list[Executor] = [InProcessExecutor(), DaskExecutor(dask_cluster.scheduler_address)]
+    for i, executor in enumerate(executors):
         job = plan_pgx_match(vcf, kb, partition_size=5)
         assert [p.size for p in job.partitions] == [5, 5, 5, 5, 3]
         run_job(job, executor, FileSink(tmp_path / f"out{i}"))

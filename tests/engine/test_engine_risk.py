@@ -13,35 +13,11 @@ from hygeia.engine import DaskExecutor, FileSink, InProcessExecutor, read_rows, 
 from hygeia.engine.jobs.risk import load_model, plan_risk_features, plan_risk_store
 from hygeia.records.record import PatientRecord
 from hygeia.records.store import Store
-from hygeia.risk.data import Dataset
 from hygeia.risk.scoring import score_record
-from hygeia.risk.training import save, train
 
 from .fixtures import populate_store
 
 FEATURES = ["age", "heart_rate__mean", "respiratory_rate__max", "systolic_bp__min"]
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rng = np.random.default_rng(0)
-    n = 300
-    X = pd.DataFrame(
-        {
-            "age": rng.uniform(20, 90, n),
-            "heart_rate__mean": rng.normal(90, 20, n),
-            "respiratory_rate__max": rng.normal(20, 5, n),
-            "systolic_bp__min": rng.normal(110, 20, n),
-        }
-    )
-    logit = -2 + 0.03 * (X["age"] - 55) + 0.04 * (X["heart_rate__mean"] - 90) - 0.02 * (X["systolic_bp__min"] - 110)
-    y = (rng.uniform(0, 1, n) < 1 / (1 + np.exp(-logit))).astype(int)
-    groups = pd.DataFrame({"sex": rng.choice(["female", "male"], n), "age_band": np.where(X["age"] < 65, "<65", "65+")})
-    ids = pd.Series([f"p{i}" for i in range(n)], name="id")
-    trained = train(
-        "icu-mortality", Dataset(X, y.to_numpy(), groups, ids, ids.copy(), "synthetic"), "logistic", folds=3, n_boot=10
-    )
-    return save(trained, tmp_path_factory.mktemp("registry"))
 
 
 def test_store_scoring_local_equals_dask_and_the_single_patient_path(

@@ -101,3 +101,22 @@ def test_seeded_iteration_budget_is_reproducible() -> None:
     b = solve_ihtc(inst, time_limit=60.0, workers=1, seed=5, iterations=2000)
     assert a.assignments == b.assignments and a.objective == b.objective
     assert evaluate(inst, parse_solution(a.assignments, inst)).total_cost == a.objective
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10**6))
+def test_fits_moved_agrees_with_taking_the_patient_out_first(seed: int) -> None:
+    inst = parse_instance(_random_instance(seed), "random")
+    rng = random.Random(seed)
+    state = construct(inst, rng)
+    for _ in range(200):
+        p = rng.randrange(state.P)
+        d, r, t = rng.randrange(state.D), rng.randrange(state.R), rng.randrange(state.T)
+        predicted = state.fits_moved(p, d, r, t)
+        before = (state.start[p], state.room[p], state.theatre[p])
+        if before[0] >= 0:
+            state.remove(p)
+        assert state.fits(p, d, r, t) == predicted
+        if before[0] >= 0:
+            state.insert(p, *before)
+    _check(state)

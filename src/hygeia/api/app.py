@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hygeia import __version__
 from hygeia.api.routes import alerts, audit, auth, bulk, cds_hooks, fhir, health, smart
 from hygeia.config import Settings
+from hygeia.governance.smart import JwksCache
 from hygeia.records.store import Store
 from hygeia.web.routes import router as web_router
 
@@ -121,13 +124,59 @@ class LimitsMiddleware:
         await self.app(scope, replay, send)
 
 
-def create_app(store: Store, settings: Settings, *, demo: bool = False, max_body: int = MAX_BODY_BYTES) -> FastAPI:
-    """The API over ``store``. Refuses a default secret unless ``demo``."""
+class AccessLogMiddleware:
+    """Logs method, route template, status and time of each request — never the concrete path or query
+    (they carry patient ids) — and marks every response ``nosniff`` and ``no-store``. Plain ASGI: a
+    ``BaseHTTPMiddleware`` would cost a task and a stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status_code = 500
+
+        async def send_marked(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_marked)
+        finally:
+            log.info("%s %s %d %.1fms", scope["method"], getattr(scope.get("route"), "path", "-"), status_code,
+                     (time.perf_counter() - started) * 1000)
+
+
+@asynccontextmanager
+async def _warm_caches(app: FastAPI) -> AsyncIterator[None]:
+    """Load before the first request what it would otherwise wait for: the PGx knowledge base (1-2 s), which
+    order-select and order-sign consult on every call."""
+    from hygeia.pgx.kb import KbError, cached_kb, default_kb_dir
+
+    try:
+        await asyncio.to_thread(lambda: cached_kb(str(default_kb_dir())))
+    except (KbError, OSError) as exc:  # the hooks then answer with an "unavailable" card
+        log.warning("pharmacogenomic knowledge base not loaded at start-up: %s", exc)
+    yield
+
+
+def create_app(store: Store, settings: Settings, *, demo: bool = False, max_body: int = MAX_BODY_BYTES,
+               warm: bool = False) -> FastAPI:
+    """The API over ``store``. Refuses a default secret unless ``demo``. ``warm``: load the caches the
+    first requests need at start-up (what `hygeia serve` does; tests build apps without it)."""
     if settings.has_default_secret() and not demo:
         raise RuntimeError(
             "refusing to start with the default secret: set HYGEIA_SECRET_KEY (e.g. `export "
             "HYGEIA_SECRET_KEY=$(python -c 'import secrets;print(secrets.token_hex(32))')`) or run with --demo")
-    app = FastAPI(title="Hygeia", version=__version__,
+    app = FastAPI(title="Hygeia", version=__version__, lifespan=_warm_caches if warm else None,
                   description="Open clinical AI platform. Decision support for clinicians; every patient-data "
                               "access is authenticated and audited.")
     app.state.store = store
@@ -137,19 +186,8 @@ def create_app(store: Store, settings: Settings, *, demo: bool = False, max_body
                    cds_hooks.router, audit.router, web_router):
         app.include_router(router)
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        # Logs the route template, never the concrete path or query (they carry patient ids).
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "-")
-        log.info("%s %s %d %.1fms", request.method, template, response.status_code,
-                 (time.perf_counter() - started) * 1000)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
+    app.state.jwks_cache = JwksCache()  # client keys, clients and accepted jtis, shared by the app's threads
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(LimitsMiddleware, max_body=max_body)
 
     @app.exception_handler(StarletteHTTPException)
@@ -185,4 +223,4 @@ def app_from_settings() -> FastAPI:
     from hygeia.config import get_settings
 
     settings = get_settings()
-    return create_app(Store(settings.resolved_database_url()), settings, demo=settings.demo_mode)
+    return create_app(Store(settings.resolved_database_url()), settings, demo=settings.demo_mode, warm=True)

@@ -17,12 +17,13 @@ _bearer = HTTPBearer(auto_error=False, description="Token from POST /auth/token 
                                                    "(SMART backend services)")
 
 
-def get_store(request: Request) -> Store:
+# `async def` for what does not block: FastAPI runs a sync dependency in the threadpool (a thread hop).
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

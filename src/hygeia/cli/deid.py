@@ -19,6 +19,7 @@ import typer
 from rich.progress import Progress
 
 from hygeia.cli.common import fail, progress_bar
+from hygeia.cli.engine import ROUTE_ENGINE, ROUTE_SCHEDULER, use_engine
 from hygeia.config import get_settings
 from hygeia.governance.deid.text import DeidConfig, deidentify, find_phi
 
@@ -58,8 +59,11 @@ def text_command(
         "--general",
         help="General-text profile: also mark countries, and unknown capitalised words even in drug context.",
     ),
+    engine: str | None = ROUTE_ENGINE,
+    scheduler: str | None = ROUTE_SCHEDULER,
 ) -> None:
-    """De-identify clinical notes: names, dates, ages over 89, places, contacts and ID numbers.
+    """De-identify clinical notes: names, dates, ages over 89, places, contacts and ID numbers (with
+    --engine local|dask: in partitions of notes, same output).
 
     Each output line is {"id", "text": de-identified, "spans": [{"start", "end", "label"}]} with
     offsets into the input text. In surrogate mode an optional "patient" field on a line keys that
@@ -82,6 +86,17 @@ def text_command(
         key = secret.encode()
     config = DeidConfig(countries=general, drug_context=not general)
     lines = input.read_bytes().splitlines()
+    if use_engine(engine, scheduler):
+        from hygeia.cli.engine import deid_text_to_file
+
+        try:
+            notes = [_parse(raw, number, input) for number, raw in enumerate(lines, start=1) if raw.strip()]
+        except _BadLine as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        count = deid_text_to_file(notes, key, general, output, engine or "local", scheduler)
+        typer.echo(f"de-identified {count} notes → {output}")
+        return
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".deid-", suffix=".jsonl", dir=output.parent)
     count = 0

@@ -30,19 +30,182 @@ SIZE = typer.Option(None, "--partition-size", min=1, help="Patients/samples/note
 ATTEMPTS = typer.Option(3, "--attempts", min=1, max=20, help="Tries per partition before the job gives up on it.")
 
 
-def _execute(job: Any, engine: str, scheduler: str | None, workers: int | None, sink: Any, attempts: int) -> None:
+# --engine/--scheduler of the plain batch commands (hygeia pgx match, risk score, ews score, deid text):
+# without --engine they run as they always did; with it, through hygeia.engine, with the same output.
+ROUTE_ENGINE = typer.Option(
+    None, "--engine", help="Run through hygeia.engine: local (in process) or dask (same output as without it)."
+)
+ROUTE_SCHEDULER = typer.Option(
+    None, "--scheduler", help="Dask scheduler tcp://HOST:PORT (default with --engine dask: a 2-worker LocalCluster)."
+)
+
+
+def use_engine(engine: str | None, scheduler: str | None) -> bool:
+    """True when a plain batch command should go through hygeia.engine (exits with a clear error on bad options)."""
+    if engine is None:
+        if scheduler:
+            fail("--scheduler needs --engine dask", "add --engine dask")
+        return False
+    _check_engine(engine, scheduler)
+    return True
+
+
+def _run(job: Any, engine: str, scheduler: str | None, workers: int | None, sink: Any, attempts: int) -> Any:
     from hygeia.engine import JobFailed, make_executor, run_job
 
     _check_engine(engine, scheduler)
     executor = make_executor(engine, scheduler=scheduler, workers=workers or (2 if engine == "dask" else 1))
     try:
         with progress_bar() as bar:
-            report = run_job(job, executor, sink, attempts=attempts, progress=bar)
+            return run_job(job, executor, sink, attempts=attempts, progress=bar)
     except JobFailed as exc:
         err_console.print(f"[bold red]error:[/] {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None
     except ConnectionError as exc:
         fail(str(exc), "check --scheduler, or leave it out to start a LocalCluster")
+
+
+def run_rows(job: Any, engine: str, scheduler: str | None, attempts: int = 3) -> list[dict[str, Any]]:
+    """Every row of ``job`` in partition order (progress on stderr; a failed job exits 1 naming its partitions)."""
+    from hygeia.engine import MemorySink
+
+    sink = MemorySink()
+    _run(job, engine, scheduler, None, sink, attempts)
+    return sink.rows()
+
+
+class InputError(ValueError):
+    """Bad input to a plain batch command's engine route; the command prints it as it prints its own errors."""
+
+
+def pgx_match_samples(
+    vcf: Path,
+    kb_dir: Path | None,
+    all_candidates: bool,
+    find_combinations: bool,
+    outside_calls: Path | None,
+    engine: str,
+    scheduler: str | None,
+) -> tuple[Any, list[dict[str, Any]]]:
+    """``hygeia pgx match`` through the engine: the KB and each sample's ``SampleResult.to_json()`` in VCF order
+    (the VCF is cut by sample on this machine; workers load the KB from the same folder)."""
+    from hygeia.engine.jobs.pgx import SplitError, plan_pgx_stage
+    from hygeia.pgx import MatchOptions, load_kb
+    from hygeia.pgx.kb import KbError, default_kb_dir
+    from hygeia.pgx.pipeline import OutsideCallError, read_outside_calls
+
+    root = (kb_dir or default_kb_dir()).resolve()
+    try:
+        kb = load_kb(root)
+        outside = read_outside_calls(outside_calls) if outside_calls else None
+        opts = MatchOptions(top_candidates_only=not all_candidates, find_combinations=find_combinations)
+        job = plan_pgx_stage(vcf, kb, kb_ref=str(root), opts=opts, outside=outside)
+    except (KbError, OutsideCallError, SplitError) as exc:
+        raise InputError(str(exc)) from None
+    return kb, [row["result"] for row in run_rows(job, engine, scheduler)]
+
+
+def risk_findings(model_dir: Path, patient: str | None, engine: str, scheduler: str | None) -> list[Any]:
+    """``hygeia risk score`` through the engine: the Finding of ``patient``, or of every patient of the store."""
+    from hygeia.engine.jobs.risk import plan_risk_findings
+
+    job = plan_risk_findings(open_store(init=False), model_dir, patient_ids=[patient] if patient else None)
+    return [row["finding"] for row in run_rows(job, engine, scheduler)]
+
+
+def ews_score_csv(in_csv: Path, out: Path | None, engine: str, scheduler: str | None) -> tuple[int, int]:
+    """``hygeia ews score`` through the engine: the same CSV (rows in input order, to ``out`` or stdout).
+    The file is read here and sent to the workers in partitions of 20,000 rows. Returns (rows, rows with errors)."""
+    import csv
+    import io
+    import sys
+
+    from hygeia.engine.jobs.ews import plan_csv_rows
+    from hygeia.ews.batch import INPUT_COLUMNS, missing_columns, output_columns
+
+    try:
+        raw = in_csv.open("rb")
+    except OSError as exc:
+        raise InputError(f"{in_csv}: cannot open ({exc.strerror})") from None
+    with io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as text:
+        reader = csv.DictReader(text)
+        try:
+            header = reader.fieldnames
+        except csv.Error as exc:
+            raise InputError(f"{in_csv} line 1: not a readable CSV header ({exc})") from None
+        if not header:
+            raise InputError(f"{in_csv}: empty file (expected a header with {', '.join(INPUT_COLUMNS)})")
+        absent = missing_columns(header)
+        if absent:
+            raise InputError(
+                f"{in_csv} line 1: missing column(s) {', '.join(absent)}; the header must name "
+                f"{', '.join(INPUT_COLUMNS)} (other columns pass through)"
+            )
+        reader.fieldnames = [h.strip() for h in header]
+        try:
+            rows: list[dict[str | None, object]] = list(reader)
+        except csv.Error as exc:
+            raise InputError(f"{in_csv} line {reader.line_num}: malformed CSV ({exc})") from None
+    scored = run_rows(plan_csv_rows(rows, len(header)), engine, scheduler)
+    tmp = out.with_name(f".{out.name}.partial") if out else None
+    try:
+        dest = (
+            tmp.open("w", encoding="utf-8", errors="surrogateescape", newline="")
+            if tmp is not None
+            else io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="surrogateescape", newline="")
+        )
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write ({exc.strerror})") from None
+    ok = False
+    try:
+        writer = csv.DictWriter(dest, fieldnames=output_columns(reader.fieldnames), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(scored)
+        ok = True
+    finally:
+        if tmp is not None and out is not None:
+            dest.close()
+            if ok:
+                os.replace(tmp, out)
+            else:
+                tmp.unlink(missing_ok=True)
+        else:
+            dest.flush()
+            dest.detach()
+    return len(scored), sum(1 for r in scored if r["error"])
+
+
+def deid_text_to_file(
+    notes: list[tuple[Any, str, str | None]],
+    key: bytes | None,
+    general: bool,
+    output: Path,
+    engine: str,
+    scheduler: str | None,
+) -> int:
+    """``hygeia deid text`` through the engine: the same JSON Lines, written to a temporary file and renamed."""
+    import tempfile
+
+    import orjson
+
+    from hygeia.engine.jobs.deid import plan_deid_text
+
+    rows = run_rows(plan_deid_text(notes, key=key, general=general), engine, scheduler)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".deid-", suffix=".jsonl", dir=output.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for r in rows:
+                fh.write(orjson.dumps({"id": r["id"], "text": r["text"], "spans": orjson.loads(r["spans"])}) + b"\n")
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(rows)
+
+
+def _execute(job: Any, engine: str, scheduler: str | None, workers: int | None, sink: Any, attempts: int) -> None:
+    report = _run(job, engine, scheduler, workers, sink, attempts)
     console.print(
         f"{job.name}: {report.written} partition(s) written, {report.skipped} already done, "
         f"{report.rows} row(s) ({report.executor})"

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from hygeia import DECISION_SUPPORT_NOTICE
+from hygeia.cli.engine import ROUTE_ENGINE, ROUTE_SCHEDULER, use_engine
 from hygeia.ews.batch import INPUT_COLUMNS, missing_columns, output_columns, score_rows
 from hygeia.records.store import Store
 
@@ -41,8 +42,10 @@ def _fail(message: str) -> typer.Exit:
 def score(
     in_csv: Path = typer.Argument(..., metavar="IN.csv", help="CSV with a header row (UTF-8)."),
     out: Path | None = typer.Option(None, "-o", "--out", help="Write here (default: standard output)."),
+    engine: str | None = ROUTE_ENGINE,
+    scheduler: str | None = ROUTE_SCHEDULER,
 ) -> None:
-    """Score NEWS2 for every row of a CSV.
+    """Score NEWS2 for every row of a CSV (with --engine local|dask: in partitions of rows, same output).
 
     Required columns: **rr, spo2, scale, on_oxygen, sbp, pulse, acvpu, temp_c** — scale 1 or 2 (empty
     means 1; scale 2 only for confirmed hypercapnic respiratory failure), on_oxygen true/false, acvpu one
@@ -56,6 +59,19 @@ def score(
     """
     if not in_csv.is_file():
         raise _fail(f"{in_csv}: no such file")
+    if use_engine(engine, scheduler):
+        from hygeia.cli.engine import InputError, ews_score_csv
+
+        try:
+            n_rows, n_bad = ews_score_csv(in_csv, out, engine or "local", scheduler)
+        except InputError as exc:
+            raise _fail(str(exc)) from None
+        Console(stderr=True, soft_wrap=True).print(
+            f"scored {n_rows - n_bad} of {n_rows} rows{f' to {out}' if out else ''}; {n_bad} with errors (see the "
+            f"error column). {DECISION_SUPPORT_NOTICE}",
+            highlight=False,
+        )
+        return
     size = in_csv.stat().st_size
     tmp = out.with_name(f".{out.name}.partial") if out else None
     err = Console(stderr=True, soft_wrap=True)

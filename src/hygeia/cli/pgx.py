@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from hygeia import DECISION_SUPPORT_NOTICE
+from hygeia.cli.engine import ROUTE_ENGINE, ROUTE_SCHEDULER, use_engine
 
 sub = typer.Typer(help="Pharmacogenomics: VCF → diplotypes → phenotypes → CPIC/DPWG recommendations. "
                   + DECISION_SUPPORT_NOTICE, no_args_is_help=True)
@@ -133,15 +134,29 @@ def match_cmd(
     outside_calls: Path = typer.Option(None, "--outside-calls", help="PharmCAT outside-call TSV (gene, diplotype…)."),
     output: Path = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
     kb_dir: Path = _KB_OPT,
+    engine: str | None = ROUTE_ENGINE,
+    scheduler: str | None = ROUTE_SCHEDULER,
 ) -> None:
     """Call diplotypes for every gene of every sample (the matcher stage); writes a match-stage JSON file
-    that `hygeia pgx phenotype` and `hygeia pgx report` can be re-run from."""
+    that `hygeia pgx phenotype` and `hygeia pgx report` can be re-run from. With --engine the samples are
+    matched in partitions (local, or on Dask workers), with the same output."""
     from hygeia.pgx.pipeline import stage_document
 
     if fmt != "json":
         _fail("--format must be json")
-    kb, results = _match(vcf, kb_dir, all_candidates, find_combinations, outside_calls)
-    doc = stage_document("match", kb.versions, DECISION_SUPPORT_NOTICE, [r.to_json() for r in results])
+    if use_engine(engine, scheduler):
+        from hygeia.cli.engine import InputError, pgx_match_samples
+
+        try:
+            kb, samples = pgx_match_samples(
+                vcf, kb_dir, all_candidates, find_combinations, outside_calls, engine or "local", scheduler
+            )
+        except InputError as exc:
+            _fail(str(exc))
+    else:
+        kb, results = _match(vcf, kb_dir, all_candidates, find_combinations, outside_calls)
+        samples = [r.to_json() for r in results]
+    doc = stage_document("match", kb.versions, DECISION_SUPPORT_NOTICE, samples)
     _write(json.dumps(doc, indent=1), output)
 
 

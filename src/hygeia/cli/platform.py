@@ -42,7 +42,7 @@ def serve(
     settings = get_settings()
     store = open_store(settings)
     try:
-        app = create_app(store, settings, demo=demo)
+        app = create_app(store, settings, demo=demo, warm=True)
     except RuntimeError as exc:
         fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -52,7 +52,10 @@ def serve(
         return
     if demo:
         os.environ["HYGEIA_DEMO_MODE"] = "1"  # the worker processes build their app from the settings
-    uvicorn.run("hygeia.api.app:app_from_settings", factory=True, workers=workers, **bind)  # type: ignore[arg-type]
+    # A worker imports the whole platform and may answer the supervisor's ping late on a busy machine:
+    # uvicorn's default (5 s) kills and restarts such workers in a loop.
+    uvicorn.run("hygeia.api.app:app_from_settings", factory=True, workers=workers,
+                timeout_worker_healthcheck=60, **bind)  # type: ignore[arg-type]
 
 
 def _demo_settings() -> Settings:
@@ -92,13 +95,14 @@ def demo(
         except DemoError as exc:
             fail(str(exc), hint=f"fix the cause and run `hygeia demo` again (finished steps are reused from {root})")
     table = Table(title="Demo build")
-    for col in ("step", "status", "seconds", "detail"):
+    for col in ("step", "status", "wall s", "CPU s", "detail"):
         table.add_column(col)
     for step in report.steps:
-        table.add_row(step.name, step.status, f"{step.seconds:.0f}", step.detail)
+        table.add_row(step.name, step.status, f"{step.seconds:.0f}", f"{step.cpu_seconds:.0f}", step.detail)
     console.print(table)
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    console.print(f"ready in {time.perf_counter() - started:.0f} s (load average {load})")
+    console.print(f"ready in {time.perf_counter() - started:.0f} s ({report.cpu_seconds:.0f} s CPU in the steps; "
+                  f"load average {load})")
     users = Table(title="Demo users (synthetic data; demo passwords — never use in production)")
     for col in ("username", "password", "role"):
         users.add_column(col)
@@ -111,7 +115,7 @@ def demo(
 
     from hygeia.api import create_app
 
-    app = create_app(store, settings, demo=True)
+    app = create_app(store, settings, demo=True, warm=True)
     app.state.web_artefacts = root / "artefacts"
     services = start_services(store, root, period_s=feed_seconds)
     console.print(services.description)

@@ -38,6 +38,9 @@ def ingest(
     source_format: str = typer.Option("auto", "--format", help="auto, fhir, mimic-iv (a MIMIC-IV directory with "
                                       "hosp/ and icu/) or physionet2012 (a directory of challenge stay files)."),
     limit: int = typer.Option(None, help="mimic-iv/physionet2012: only the first N patients/stays."),
+    score_vitals: bool = typer.Option(True, "--score-vitals/--no-score-vitals",
+                                      help="Score NEWS2 from each patient's current vital signs after their unit "
+                                      "is written and raise early-warning alerts (historical data: nothing)."),
 ) -> None:
     """Load data into the store. Each file (or converted patient) is all-or-nothing; re-ingesting creates no
     duplicates."""
@@ -65,10 +68,10 @@ def ingest(
         try:
             if fmt == "fhir":
                 report = ingest_paths(store, files, continue_on_error=continue_on_error,
-                                      progress=lambda _p: bar.advance(task))
+                                      progress=lambda _p: bar.advance(task), score_vitals=score_vitals)
             else:
                 report = ingest_bundles(store, bundles, continue_on_error=continue_on_error,
-                                        progress=lambda _p: bar.advance(task))
+                                        progress=lambda _p: bar.advance(task), score_vitals=score_vitals)
         except IngestError as exc:
             fail(f"rejected, nothing of this unit was written — {exc}",
                  "fix the input, or pass --continue-on-error to load the rest")
@@ -81,6 +84,9 @@ def ingest(
     table.add_row("[bold]total", f"[bold]{report.resources}")
     console.print(table)
     console.print(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}")
+    if report.scored:
+        console.print(f"NEWS2 scored for {report.scored} patients with current vital signs; "
+                      f"{report.alerts} alerts raised")
     if report.warnings:
         console.print(f"[yellow]{len(report.warnings)} warnings[/] (e.g. {report.warnings[0]})")
     if report.rejects:

@@ -11,9 +11,11 @@ from rich.progress import TaskID
 
 from hygeia import DECISION_SUPPORT_NOTICE
 from hygeia.cli.common import console, fail, open_store, progress_bar
+from hygeia.cli.engine import ROUTE_ENGINE, ROUTE_SCHEDULER, use_engine
 from hygeia.config import get_settings
 
 if TYPE_CHECKING:
+    from hygeia.findings import Finding
     from hygeia.risk.data import Dataset
 
 risk_app = typer.Typer(
@@ -23,7 +25,7 @@ risk_app = typer.Typer(
 )
 
 DATA_HELP = ("Data for the task: the PhysioNet 2012 set folder (icu-mortality) or the Diabetes-130 CSV "
-             "(readmission-30d). Same as --physionet2012 / --diabetes130.")
+             "(readmission-30d). Same as --physionet2012 / --diabetes130. deterioration and ed-admission: --store.")
 
 
 def _dataset(task: str, data: Path | None, physionet2012: Path | None, outcomes: Path | None,
@@ -35,9 +37,22 @@ def _dataset(task: str, data: Path | None, physionet2012: Path | None, outcomes:
         spec = get_task(task)
     except ValueError as exc:
         fail(str(exc), "run `hygeia risk train --help` for the task list")
+    if spec.from_store:
+        if not store:
+            fail(f"{spec.name} is built from the patient records in the FHIR store", "pass --store (load a "
+                 "synthetic hospital first: `hygeia synth --out DIR` then `hygeia ingest DIR/fhir`)")
+        from hygeia.risk.data import store_dataset
+
+        try:
+            with progress_bar() as bar:
+                job = bar.add_task("patient records", total=None)
+                return store_dataset(spec.name, open_store(init=False), progress=lambda done, total: bar.update(
+                    job, completed=done, total=total), source=f"FHIR store {get_settings().resolved_database_url()}")
+        except (DataError, ValueError) as exc:
+            fail(str(exc), "check that the store holds inpatient stays / ED visits with vital signs")
     if store:
         fail(f"training/evaluating {spec.name} from the FHIR store needs outcome labels that the store does "
-             "not hold yet", "use --physionet2012 DIR --outcomes FILE or --diabetes130 CSV")
+             "not hold", "use --physionet2012 DIR --outcomes FILE or --diabetes130 CSV")
     try:
         if spec.name == "icu-mortality":
             folder = physionet2012 or data
@@ -69,13 +84,13 @@ def _dataset(task: str, data: Path | None, physionet2012: Path | None, outcomes:
 
 @risk_app.command("train")
 def train_cmd(
-    task: str = typer.Argument(..., help="Task: icu-mortality or readmission-30d."),
+    task: str = typer.Argument(..., help="Task: icu-mortality, readmission-30d, deterioration or ed-admission."),
     out: Path = typer.Option(..., "--out", help="Registry folder; a new version sub-folder is written there."),
     data: Path | None = typer.Option(None, "--data", help=DATA_HELP),
     physionet2012: Path | None = typer.Option(None, "--physionet2012", help="PhysioNet 2012 set folder (set-a)."),
     outcomes: Path | None = typer.Option(None, "--outcomes", help="PhysioNet 2012 Outcomes-a.txt."),
     diabetes130: Path | None = typer.Option(None, "--diabetes130", help="Diabetes-130 diabetic_data.csv(.gz)."),
-    store: bool = typer.Option(False, "--store", help="Read patients from the FHIR store (scoring only for now)."),
+    store: bool = typer.Option(False, "--store", help="Patients from the FHIR store (deterioration, ed-admission)."),
     model: str = typer.Option("lightgbm", "--model", help="lightgbm or logistic."),
     folds: int = typer.Option(5, "--folds", min=2, max=10, help="Cross-validation folds."),
     limit: int | None = typer.Option(None, "--limit", min=50, help="Use only the first N stays (quick runs)."),
@@ -112,7 +127,7 @@ def evaluate_cmd(
     physionet2012: Path | None = typer.Option(None, "--physionet2012", help="PhysioNet 2012 set folder."),
     outcomes: Path | None = typer.Option(None, "--outcomes", help="PhysioNet 2012 Outcomes file for that set."),
     diabetes130: Path | None = typer.Option(None, "--diabetes130", help="Diabetes-130 CSV (held-out patients)."),
-    store: bool = typer.Option(False, "--store", help="Read patients from the FHIR store (not yet for evaluation)."),
+    store: bool = typer.Option(False, "--store", help="Patients from the FHIR store (deterioration, ed-admission)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (auroc, auprc, brier, n, events...)."),
     card_out: Path | None = typer.Option(None, "--card", help="Also write the evaluation's model card (.md/.html)."),
 ) -> None:
@@ -171,9 +186,11 @@ def score_cmd(
     patient: str | None = typer.Option(None, "--patient", help="Patient id in the FHIR store."),
     stay: Path | None = typer.Option(None, "--stay", help="Score a PhysioNet 2012 stay file instead of the store."),
     as_json: bool = typer.Option(False, "--json", help="Print the Finding and its FHIR RiskAssessment as JSON."),
+    engine: str | None = ROUTE_ENGINE,
+    scheduler: str | None = ROUTE_SCHEDULER,
 ) -> None:
-    """Score one patient: probability, band, top drivers, as a Finding (FHIR RiskAssessment)."""
-    from hygeia.findings import to_fhir
+    """Score one patient: probability, band, top drivers, as a Finding (FHIR RiskAssessment). With --engine
+    (local or dask): --patient, or without it every patient of the store, each printed as one patient is."""
     from hygeia.records.physionet2012 import stay_bundle
     from hygeia.records.record import NotFound, PatientRecord
     from hygeia.risk.scoring import score_record
@@ -186,6 +203,14 @@ def score_cmd(
     if not trained.task.from_record:
         fail(f"task {trained.task.name} builds features from a table, not from a patient record",
              "use `hygeia risk evaluate` with the table")
+    if use_engine(engine, scheduler):
+        from hygeia.cli.engine import risk_findings
+
+        if stay is not None:
+            fail("--engine scores patients of the store, not a --stay file", "leave out --engine or --stay")
+        for each in risk_findings(model_dir, patient, engine or "local", scheduler):
+            _show_finding(each, trained.version, as_json)
+        return
     try:
         if stay is not None:
             record = PatientRecord.from_resources([stay_bundle(stay)])
@@ -198,13 +223,19 @@ def score_cmd(
         fail(str(exc), "list patients with `hygeia records` commands, or ingest data first")
     except ValueError as exc:
         fail(str(exc))
+    _show_finding(finding, trained.version, as_json)
+
+
+def _show_finding(finding: Finding, version: str, as_json: bool) -> None:
+    from hygeia.findings import to_fhir
+
     if as_json:
         typer.echo(json.dumps({"finding": finding.model_dump(mode="json"), "fhir": to_fhir(finding)}, default=str))
         return
     console.print(f"[bold]{finding.summary}[/]")
     for d in finding.explanation:
         console.print(f"  {d.description}")
-    console.print(f"[dim]{trained.version}. {DECISION_SUPPORT_NOTICE}[/]")
+    console.print(f"[dim]{version}. {DECISION_SUPPORT_NOTICE}[/]")
 
 
 def register(app: typer.Typer) -> None:

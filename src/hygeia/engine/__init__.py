@@ -18,7 +18,7 @@ from hygeia.engine.core import (
     run_job,
 )
 from hygeia.engine.executors import DaskExecutor, InProcessExecutor, ProcessPoolExecutorRunner, make_executor
-from hygeia.engine.sinks import FORMATS, FileSink, StoreSink, read_rows
+from hygeia.engine.sinks import FORMATS, FileSink, MemorySink, StoreSink, read_rows
 
 __all__ = [
     "FORMATS",
@@ -29,6 +29,7 @@ __all__ = [
     "Job",
     "JobFailed",
     "JobReport",
+    "MemorySink",
     "Outcome",
     "Partition",
     "ProcessPoolExecutorRunner",

@@ -119,6 +119,26 @@ def read_rows(folder: Path | str) -> list[Row]:
     return out
 
 
+class MemorySink:
+    """Keeps every partition's rows in memory; :meth:`rows` gives them in partition-key order. For commands
+    that write one output of their own (``hygeia pgx match --engine dask`` …). Nothing is skipped on a re-run."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[Row]] = {}
+
+    def done(self, partition: Partition) -> bool:
+        return False
+
+    def write(self, partition: Partition, rows: list[Row], schema: Any = None) -> None:
+        self.parts[partition.key] = rows
+
+    def finish(self, job: Job) -> None:
+        return None
+
+    def rows(self) -> list[Row]:
+        return [row for key in sorted(self.parts) for row in self.parts[key]]
+
+
 class StoreSink:
     """Writes each row's ``resource`` (a FHIR resource or its JSON; rows without one are skipped) to the
     store, one transaction per partition."""
@@ -146,4 +166,4 @@ class StoreSink:
         return None
 
 
-__all__ = ["FORMATS", "FileSink", "StoreSink", "read_rows"]
+__all__ = ["FORMATS", "FileSink", "MemorySink", "StoreSink", "read_rows"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from hygeia.ews.findings import TREND_WINDOW, Trend, rising_trend
-from hygeia.ews.news2 import News2Result, Reading, ResponseLevel, canonical_parameter, score_news2
+from hygeia.ews.news2 import News2Result, Reading, ResponseLevel, canonical_parameter, news2_level, score_news2
 
 WARD_NURSE, NURSE_IN_CHARGE, RAPID_RESPONSE = "ward_nurse", "nurse_in_charge", "rapid_response"
 
@@ -35,15 +35,27 @@ class PatientState:
     staleness: timedelta = timedelta(hours=12)
     latest: dict[str, Reading] = field(default_factory=dict)
     history: list[tuple[datetime, int]] = field(default_factory=list)
+    # points per parameter for the Reading they were computed from (see news2_level)
+    _memo: dict[str, tuple[Reading, tuple[float | str | bool, int]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def update(self, readings: Mapping[str, Reading], now: datetime) -> tuple[News2Result, Trend | None]:
         """Take new readings (a reading older than the one held is ignored); score; check the trend."""
+        _, _, _, trend = self.advance(readings, now)
+        return self.score(now), trend
+
+    def advance(self, readings: Mapping[str, Reading], now: datetime) -> tuple[int, bool, ResponseLevel, Trend | None]:
+        """:meth:`update` without building the full result: (total, any single 3, level, trend).
+
+        The live path calls this for every update and :meth:`score` once per batch.
+        """
         for name, r in readings.items():
             p = canonical_parameter(name)
             held = self.latest.get(p)
             if held is None or held.time is None or (r.time is not None and r.time >= held.time):
                 self.latest[p] = r
-        result = score_news2(self.latest, now=now, scale=self.scale, max_age=self.staleness)
+        total, red, level = news2_level(self.latest, now=now, scale=self.scale, max_age=self.staleness,
+                                        memo=self._memo)
         # Keep only what the trend rule can use: points within its window, and of the earlier points
         # only the first of each total (the rule takes the lowest, the earliest on ties) — bounded size
         # however often the patient is scored.
@@ -51,8 +63,12 @@ class PatientState:
         for h in self.history:
             if now - h[0] <= TREND_WINDOW and h[1] not in earlier:
                 earlier[h[1]] = h
-        self.history = [*sorted(earlier.values()), (now, result.total)]
-        return result, rising_trend(self.history)
+        self.history = [*sorted(earlier.values()), (now, total)]
+        return total, red, level, rising_trend(self.history)
+
+    def score(self, now: datetime) -> News2Result:
+        """The full NEWS2 result (scores, ages, missing, stale) of the readings held now."""
+        return score_news2(self.latest, now=now, scale=self.scale, max_age=self.staleness)
 
 
 @dataclass(frozen=True)

@@ -7,20 +7,24 @@ Pure: no broker, no database, time is passed in. A device publishes to
      "readings": [{"parameter": "pulse", "value": 88, "unit": "/min"}, ...],
      "sig": "<hex HMAC-SHA256 of the canonical JSON of every other field, with the device's key>"}
 
-Canonical JSON: keys sorted, separators ``,`` and ``:``, UTF-8, no ASCII escaping. A message that is
-unsigned, wrongly signed, from an unknown or unbound device, outside the clock window, or replayed
-is rejected with a reason (and counted by the caller), never scored.
+Canonical JSON: keys sorted, separators ``,`` and ``:``, UTF-8, no ASCII escaping. Numbers are written
+as orjson writes them (small numbers as ``0.00001``); a signature over Python's
+``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` (``1e-05``) is accepted too,
+so devices may use either. A message that is unsigned, wrongly signed, from an unknown or unbound
+device, outside the clock window, or replayed is rejected with a reason (and counted by the caller),
+never scored.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 TOPIC_PREFIX = "hygeia/devices/"
 TOPIC_SUFFIX = "/vitals"
@@ -45,6 +49,9 @@ class DeviceRegistry:
 
     keys: dict[str, bytes] = field(default_factory=dict)
     bindings: list[Binding] = field(default_factory=list)
+    # device -> its bindings, rebuilt when ``bindings`` changes (appended to directly by loaders)
+    _index: dict[str, list[Binding]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _indexed: tuple[int, int] = field(default=(-1, 0), init=False, repr=False, compare=False)
 
     def register(self, device_id: str, key: bytes) -> None:
         if len(key) < 16:
@@ -68,17 +75,43 @@ class DeviceRegistry:
         self.bindings.append(binding)
 
     def patient_for(self, device_id: str, at: datetime) -> str | None:
-        return next((b.patient_id for b in self.bindings if b.device_id == device_id and b.covers(at)), None)
+        if self._indexed != (id(self.bindings), len(self.bindings)):
+            index: dict[str, list[Binding]] = {}
+            for b in self.bindings:
+                index.setdefault(b.device_id, []).append(b)
+            self._index, self._indexed = index, (id(self.bindings), len(self.bindings))
+        return next((b.patient_id for b in self._index.get(device_id, ()) if b.covers(at)), None)
 
 
 def canonical(payload: dict[str, Any]) -> bytes:
+    """The signed bytes: every field but ``sig``, keys sorted, compact, UTF-8 (orjson's number format)."""
+    body = dict(payload)
+    body.pop("sig", None)
+    try:
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # e.g. an integer beyond 64 bits: Python's own JSON writes it
+        return canonical_stdlib(payload)
+
+
+def canonical_stdlib(payload: dict[str, Any]) -> bytes:
+    """The same with Python's ``json`` (differs only in number formats such as ``1e-05``)."""
     body = {k: v for k, v in payload.items() if k != "sig"}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def _signature(key: bytes, body: bytes) -> str:
+    return hmac.digest(key, body, "sha256").hex()
+
+
 def sign(payload: dict[str, Any], key: bytes) -> dict[str, Any]:
     """The payload with its ``sig`` (for devices, simulators and tests)."""
-    return {**payload, "sig": hmac.new(key, canonical(payload), hashlib.sha256).hexdigest()}
+    return {**payload, "sig": _signature(key, canonical(payload))}
+
+
+def signature_valid(msg: dict[str, Any], key: bytes, sig: str) -> bool:
+    """Constant-time check of ``sig`` over the canonical JSON (either number format, see the module doc)."""
+    return (hmac.compare_digest(_signature(key, canonical(msg)), sig)
+            or hmac.compare_digest(_signature(key, canonical_stdlib(msg)), sig))
 
 
 @dataclass
@@ -138,8 +171,8 @@ def verify_message(
 ) -> Accepted | Rejected:
     """Check one MQTT message: shape, device, signature (constant-time), topic, clock, replay, binding."""
     try:
-        msg = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        msg = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:  # also invalid UTF-8, NaN, integers beyond 64 bits
         return Rejected("malformed", f"not JSON ({exc})")
     if not isinstance(msg, dict):
         return Rejected("malformed", "payload is not a JSON object")
@@ -149,8 +182,7 @@ def verify_message(
     device_id = msg.get("device_id")
     if not isinstance(device_id, str) or device_id not in registry.keys:
         return Rejected("unknown-device", str(device_id))
-    expected = hmac.new(registry.keys[device_id], canonical(msg), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, sig):
+    if not signature_valid(msg, registry.keys[device_id], sig):
         return Rejected("bad-signature", device_id)
     if device_from_topic(topic) != device_id:
         return Rejected("topic-mismatch", f"{topic} carries device {device_id}")

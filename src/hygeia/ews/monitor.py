@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 
 from hygeia import DECISION_SUPPORT_NOTICE
 from hygeia.ews.alerts import Alert, AlertEngine, AlertPolicy, PatientState
@@ -31,6 +31,7 @@ from hygeia.ews.news2 import (
     AIR_OXYGEN,
     CONSCIOUSNESS,
     PULSE,
+    RCP_2017,
     RCP_SOURCE,
     RISK_BY_LEVEL,
     RR,
@@ -70,6 +71,7 @@ VITAL_OF = {
 PARAMETER_OF_VITAL = {v: p for p, v in VITAL_OF.items()}
 # "On supplemental oxygen (yes/no)" has no LOINC term we could verify: Hygeia's local code, valueBoolean.
 ON_OXYGEN_CODE = "on-supplemental-oxygen"
+SQLITE_CACHE_KIB = 64 * 1024  # page cache of the monitor's SQLite connection (the default is 2 MB)
 ROOM_AIR_FIO2 = 21.0  # % — FiO2 above room air means supplemental oxygen
 VITAL_CATEGORY = codes.concept(codes.OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")
 ACVPU_DISPLAY = {"A": "Alert", "C": "New confusion", "V": "Voice", "P": "Pain", "U": "Unresponsive"}
@@ -78,6 +80,21 @@ _STATE_CODES = sorted(
     {c for v in codes.VITALS if v.name in (*PARAMETER_OF_VITAL, "supplemental_oxygen") for c in v.codes}
     | {ON_OXYGEN_CODE}
 )
+
+
+_STATE_CODE_SET = frozenset(_STATE_CODES)
+
+
+def feeds_news2(resource: dict[str, Any]) -> bool:
+    """Is this an Observation coded (or with a component coded) as a vital sign NEWS2 uses?"""
+    if resource.get("resourceType") != "Observation":
+        return False
+    for part in (resource, *(resource.get("component") or ())):
+        code = part.get("code") if isinstance(part, dict) else None
+        for c in (code.get("coding") or ()) if isinstance(code, dict) else ():
+            if isinstance(c, dict) and c.get("code") in _STATE_CODE_SET:
+                return True
+    return False
 
 
 class ReadingError(ValueError):
@@ -268,17 +285,13 @@ def row_json(row: Any) -> dict[str, Any]:
     return alert_json(alert, ward=row.ward, summary=row.summary, status=row.status)
 
 
+_ADD_COUNT = (update(ews_counters).where(ews_counters.c.name == bindparam("counter"))
+              .values(count=ews_counters.c.count + bindparam("delta")))  # built once: compiled once
+
+
 def add_counts(conn: Connection, deltas: Mapping[str, int]) -> None:
-    deltas = {k: v for k, v in deltas.items() if v}
-    if not deltas:
-        return
-    existing = dict(conn.execute(select(ews_counters.c.name, ews_counters.c.count)
-                                 .where(ews_counters.c.name.in_(list(deltas)))).all())
     for name, n in deltas.items():
-        if name in existing:
-            conn.execute(update(ews_counters).where(ews_counters.c.name == name)
-                         .values(count=ews_counters.c.count + n))
-        else:
+        if n and conn.execute(_ADD_COUNT, {"counter": name, "delta": n}).rowcount == 0:
             conn.execute(insert(ews_counters).values(name=name, count=n))
 
 
@@ -397,34 +410,70 @@ class Monitor:
         self.hooks = list(hooks)
         self.trending: dict[str, bool] = {}
         self._summaries: dict[str, str] = {}
+        # per patient: the last NEWS2 stored (score signature, Observation id) and the level row written
+        self._stored_scores: dict[str, tuple[tuple[Any, ...], str]] = {}
+        self._persisted_levels: dict[str, tuple[int, int]] = {}
         with store.engine.connect() as conn:
             self.gate = Gate(load_registry(store, conn))
             self.wards = _wards(conn)
             for row in conn.execute(select(ews_alerts).where(ews_alerts.c.status == "open")):
                 self.engine.alerts[row.id] = _alert_from_row(row)
                 self._summaries[row.id] = row.summary
-            for pid, level in conn.execute(select(ews_patient_levels.c.patient_id, ews_patient_levels.c.level)):
+            for pid, level, total in conn.execute(select(ews_patient_levels.c.patient_id, ews_patient_levels.c.level,
+                                                         ews_patient_levels.c.total)):
                 self.engine.last_level[pid] = ResponseLevel(level)
+                self._persisted_levels[pid] = (level, total)
         self._counted: Counter[str] = Counter()
 
     # -- state --------------------------------------------------------------------------------------
     def _warm(self, conn: Connection, patient_ids: Sequence[str], now: datetime) -> None:
         """Load the latest values within the staleness window of patients not yet held (one query per 500)."""
+        todo = [p for p in dict.fromkeys(patient_ids) if p not in self.states]
+        stored = self._stored_latest(conn, todo, now)
+        for pid in todo:
+            self.states[pid] = PatientState(pid, staleness=self.staleness, latest=stored.get(pid, {}))
+
+    def _stored_latest(self, conn: Connection, patient_ids: Sequence[str],
+                       now: datetime) -> dict[str, dict[str, Reading]]:
+        """Each patient's latest stored value of each NEWS2 parameter within the staleness window."""
         from hygeia.records.schema import observation_index as oi
 
-        todo = [p for p in dict.fromkeys(patient_ids) if p not in self.states]
-        for pid in todo:
-            self.states[pid] = PatientState(pid, staleness=self.staleness)
-        for start in range(0, len(todo), 500):
+        out: dict[str, dict[str, Reading]] = {}
+        ids = list(dict.fromkeys(patient_ids))
+        for start in range(0, len(ids), 500):
             rows = conn.execute(select(oi.c.patient_id, oi.c.resource_id, oi.c.code, oi.c.system, oi.c.value_num,
                                        oi.c.value_str, oi.c.unit, oi.c.effective).where(and_(
-                oi.c.patient_id.in_(todo[start : start + 500]), oi.c.code.in_(_STATE_CODES),
-                oi.c.effective >= now - self.staleness)).order_by(oi.c.effective))
+                oi.c.patient_id.in_(ids[start : start + 500]), oi.c.code.in_(_STATE_CODES),
+                oi.c.effective >= now - self.staleness,
+                or_(oi.c.status.is_(None), oi.c.status.notin_(("entered-in-error", "cancelled"))),
+            )).order_by(oi.c.effective))
             for r in rows:
                 found = _reading_from_row(r.code, r.system, r.value_num, r.value_str, r.unit)
                 if found is not None:
                     when = _aware(r.effective)
-                    self.states[r.patient_id].latest[found[0]] = Reading(found[1], when, f"Observation/{r.resource_id}")
+                    out.setdefault(r.patient_id, {})[found[0]] = Reading(found[1], when,
+                                                                         f"Observation/{r.resource_id}")
+        return out
+
+    def rescore(self, patient_ids: Iterable[str], now: datetime | None = None) -> list[Outcome]:
+        """Score patients once each from what the store holds: their latest vital signs within the
+        staleness window (Observations written by another path, such as ``hygeia ingest``).
+
+        A patient without a current vital sign is not scored (nothing stored, no alert). Stores the
+        NEWS2 Observation and raises alerts as :meth:`handle` does, in one transaction.
+        """
+        now = now or datetime.now(UTC)
+        outcomes: list[Outcome] = []
+        with self.store.engine.begin() as conn:
+            stored = self._stored_latest(conn, list(patient_ids), now)
+            pending = _Pending()
+            for pid, readings in stored.items():
+                if pid not in self.states:
+                    self.states[pid] = PatientState(pid, staleness=self.staleness)
+                outcomes.append(self._score(conn, pid, [readings], now, pending))
+            self._flush(conn, pending)
+        self._deliver(a for o in outcomes for a in o.alerts)
+        return outcomes
 
     def _state(self, conn: Connection, patient_id: str, now: datetime) -> PatientState:
         if patient_id not in self.states:
@@ -440,30 +489,45 @@ class Monitor:
     def _score(self, conn: Connection, patient_id: str, updates: Sequence[Mapping[str, Reading]],
                now: datetime, pending: _Pending) -> Outcome:
         state = self._state(conn, patient_id, now)
-        result: News2Result | None = None
         trend: Trend | None = None
         raised: list[Alert] = []
-        for readings in updates:
+        scored = False
+        for readings in updates:  # every update is scored (level, trend); the full result once at the end
             if not readings:
                 continue
-            result, trend = state.update(readings, now)
-            new = self.engine.on_score(patient_id, result.level, result.total, now)
+            scored = True
+            total, red, level, trend = state.advance(readings, now)
+            new = self.engine.on_score(patient_id, level, total, now)
             if new:
-                summary = f"NEWS2 {result.total}: {result.risk} clinical risk — {result.response.text()}"
+                summary = (f"NEWS2 {total}: {RISK_BY_LEVEL[level]} clinical risk — "
+                           f"{RCP_2017.responses[level].text()}")
                 for alert in new:
                     self._summaries[alert.id] = summary
                     raised.append(alert)
             was = self.trending.get(patient_id, False)
             self.trending[patient_id] = trend is not None
             if trend is not None and not was:
-                pending.resources.append(to_fhir(trend_finding(patient_id, trend, any_red_3=result.any_red_3)))
-        if result is None:
+                pending.resources.append(to_fhir(trend_finding(patient_id, trend, any_red_3=red)))
+        if not scored:
             return Outcome(patient_id, None, None, [], None)
-        latest = max((r.time for r in state.latest.values() if r.time), default=now)
-        news2_id = "news2-" + hashlib.sha256(f"{patient_id}|{_utc(latest).isoformat()}".encode()).hexdigest()[:40]
-        pending.resources.append(news2_observation(patient_id, result, news2_id))
-        pending.levels[patient_id] = {"patient_id": patient_id, "level": int(result.level), "total": result.total,
-                                      "scored_at": now}
+        result = state.score(now)
+        # A NEWS2 Observation is stored when the score changes (any parameter's points, the total, the
+        # level, what is missing or stale): a steady stream re-scores every update without writing
+        # the same score again. Outcome.news2_id is then the stored Observation that holds this score.
+        signature = (result.total, int(result.level), tuple((p, s.score) for p, s in result.scores.items()),
+                     result.missing, result.stale, result.scale)
+        stored = self._stored_scores.get(patient_id)
+        if stored is not None and stored[0] == signature:
+            news2_id = stored[1]
+        else:
+            latest = max((r.time for r in state.latest.values() if r.time), default=now)
+            news2_id = "news2-" + hashlib.sha256(f"{patient_id}|{_utc(latest).isoformat()}".encode()).hexdigest()[:40]
+            pending.resources.append(news2_observation(patient_id, result, news2_id))
+            self._stored_scores[patient_id] = (signature, news2_id)
+        if self._persisted_levels.get(patient_id) != (int(result.level), result.total):
+            self._persisted_levels[patient_id] = (int(result.level), result.total)
+            pending.levels[patient_id] = {"patient_id": patient_id, "level": int(result.level),
+                                          "total": result.total, "scored_at": now}
         out: list[dict[str, Any]] = []
         ward = self.wards.get(patient_id)
         for alert in raised:
@@ -480,10 +544,15 @@ class Monitor:
             out.append(doc)
         return Outcome(patient_id, result, trend, out, news2_id)
 
-    def _flush(self, conn: Connection, pending: _Pending) -> None:
-        """Write what the scoring of a batch produced, in bulk (a few statements per batch, not per patient)."""
-        if pending.resources:
-            self.store.write(pending.resources, conn)
+    def _flush(self, conn: Connection, pending: _Pending, readings: Sequence[dict[str, Any]] = ()) -> None:
+        """Write the batch's reading Observations and what their scoring produced, in bulk (a few
+        statements per batch, not per patient)."""
+        observations = [*readings, *(r for r in pending.resources if r.get("resourceType") == "Observation")]
+        others = [r for r in pending.resources if r.get("resourceType") != "Observation"]
+        if observations:
+            self.store.write_observations(observations, conn)
+        if others:
+            self.store.write(others, conn)
         if pending.levels:
             ids = list(pending.levels)
             for start in range(0, len(ids), 500):
@@ -545,15 +614,16 @@ class Monitor:
             per_patient.setdefault(admitted.patient_id, []).append((obs, readings))
         batch.invalid_readings = sum(invalid.values())
         with self.store.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":  # the observation index grows fast: SQLite's default 2 MB page
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # cache thrashes on it
             all_obs = [o for items in per_patient.values() for obs, _ in items for o in obs]
-            if all_obs:
-                self.store.write(all_obs, conn)
             batch.readings = len(all_obs)
             pending = _Pending()
+            # state of patients not held yet comes from the store without this batch: its readings are the updates
             self._warm(conn, list(per_patient), now)
             for pid, items in per_patient.items():
                 batch.outcomes.append(self._score(conn, pid, [r for _, r in items], now, pending))
-            self._flush(conn, pending)
+            self._flush(conn, pending, all_obs)  # readings, NEWS2, findings: one bulk write
             deltas = self.gate.counts - self._counted
             add_counts(conn, {**deltas, **{f"invalid-reading:{k}": v for k, v in invalid.items()},
                               "readings-stored": batch.readings})
@@ -627,7 +697,7 @@ def parse_time(text: str, field_name: str) -> datetime:
     return t
 
 
-__all__ = ["Monitor", "Outcome", "acknowledge_alert", "bind_device", "effective_time", "load_registry",
+__all__ = ["Monitor", "Outcome", "acknowledge_alert", "bind_device", "effective_time", "feeds_news2", "load_registry",
            "parse_time", "process_observations", "read_counters", "reading_observation", "register_device"]
 
 

@@ -493,27 +493,7 @@ def score_news2(
         age = now - r.time if now is not None and r.time is not None else None
         return ParameterScore(p, value, score, r.time, age, r.reference)
 
-    scores: dict[str, ParameterScore] = {}
-    for p, bands in table.numeric().items():
-        if p in got:
-            x = parse_number(p, got[p].value)
-            scores[p] = entry(p, x, bands.score(x))
-    oxygen: bool | None = None
-    if AIR_OXYGEN in got:
-        oxygen = parse_on_oxygen(got[AIR_OXYGEN].value)
-        scores[AIR_OXYGEN] = entry(AIR_OXYGEN, oxygen, table.oxygen_score if oxygen else table.air_score)
-    if SPO2 in got:
-        x = parse_number(SPO2, got[SPO2].value)
-        if oxygen is not None:
-            scores[SPO2] = entry(SPO2, x, table.spo2_table(scale, oxygen).score(x))
-        else:  # on scale 2 the score may depend on air/oxygen; score it only where it does not
-            s_air, s_o2 = table.spo2_table(scale, False).score(x), table.spo2_table(scale, True).score(x)
-            if s_air == s_o2:
-                scores[SPO2] = entry(SPO2, x, s_air)
-    if CONSCIOUSNESS in got:
-        letter = parse_acvpu(got[CONSCIOUSNESS].value)
-        scores[CONSCIOUSNESS] = entry(CONSCIOUSNESS, letter, table.acvpu_scores[ACVPU.index(letter)])
-
+    scores = {p: entry(p, value, points) for p, (value, points) in _points(got, scale, table).items()}
     ordered = {p: scores[p] for p in PARAMETERS if p in scores}
     total = sum(s.score for s in ordered.values())
     red = any(s.score == 3 for s in ordered.values())
@@ -529,6 +509,86 @@ def score_news2(
         response=table.responses[level],
         now=now,
     )
+
+
+def _point(p: str, value: object, table: News2Table) -> tuple[float | str | bool, int]:
+    """(parsed value, points) of one parameter other than SpO2 (whose points depend on air/oxygen)."""
+    if p == AIR_OXYGEN:
+        oxygen = parse_on_oxygen(value)
+        return oxygen, table.oxygen_score if oxygen else table.air_score
+    if p == CONSCIOUSNESS:
+        letter = parse_acvpu(value)
+        return letter, table.acvpu_scores[ACVPU.index(letter)]
+    x = parse_number(p, value)
+    return x, table.numeric()[p].score(x)
+
+
+def _spo2_point(value: object, scale: int, oxygen: bool | None, table: News2Table) -> tuple[float, int] | None:
+    x = parse_number(SPO2, value)
+    if oxygen is not None:
+        return x, table.spo2_table(scale, oxygen).score(x)
+    # on scale 2 the score may depend on air/oxygen; score it only where it does not
+    s_air, s_o2 = table.spo2_table(scale, False).score(x), table.spo2_table(scale, True).score(x)
+    return (x, s_air) if s_air == s_o2 else None
+
+
+def _points(got: Mapping[str, Reading], scale: int, table: News2Table) -> dict[str, tuple[float | str | bool, int]]:
+    """(value, points) of each scorable parameter in ``got`` (canonical names, fresh, not None): Chart 1."""
+    out = {p: _point(p, got[p].value, table) for p in (RR, SBP, PULSE, TEMPERATURE, AIR_OXYGEN) if p in got}
+    if SPO2 in got:
+        oxygen = out[AIR_OXYGEN][0] if AIR_OXYGEN in out else None
+        spo2 = _spo2_point(got[SPO2].value, scale, oxygen if isinstance(oxygen, bool) else None, table)
+        if spo2 is not None:
+            out[SPO2] = spo2
+    if CONSCIOUSNESS in got:
+        out[CONSCIOUSNESS] = _point(CONSCIOUSNESS, got[CONSCIOUSNESS].value, table)
+    return out
+
+
+def news2_level(
+    readings: Mapping[str, Reading],
+    *,
+    now: datetime,
+    scale: int = 1,
+    max_age: timedelta | None = None,
+    table: News2Table = RCP_2017,
+    memo: dict[str, tuple[Reading, tuple[float | str | bool, int]]] | None = None,
+) -> tuple[int, bool, ResponseLevel]:
+    """(total, any single 3, response level) exactly as :func:`score_news2` gives them, without the detail.
+
+    For the live path, which checks the level after every update and builds the full result once per
+    batch. ``readings`` maps canonical parameter names to :class:`Reading` s. ``memo`` (one per
+    patient, kept by the caller) remembers each parameter's points for the :class:`Reading` object they
+    were computed from, so an update re-scores only what changed (SpO2 is always re-scored: its
+    points depend on air/oxygen).
+    """
+    if scale not in (1, 2):
+        raise ValueError(f"scale: {scale!r} is not 1 or 2")
+    memo = {} if memo is None else memo
+    total, red = 0, False
+    oxygen: bool | None = None
+    spo2: Reading | None = None
+    for p, r in readings.items():
+        if r.value is None or (max_age is not None and r.time is not None and now - r.time > max_age):
+            continue
+        if p == SPO2:
+            spo2 = r
+            continue
+        hit = memo.get(p)
+        if hit is None or hit[0] is not r:
+            hit = (r, _point(p, r.value, table))
+            memo[p] = hit
+        value, points = hit[1]
+        if p == AIR_OXYGEN and isinstance(value, bool):
+            oxygen = value
+        total += points
+        red = red or points == 3
+    if spo2 is not None:
+        scored = _spo2_point(spo2.value, scale, oxygen, table)
+        if scored is not None:
+            total += scored[1]
+            red = red or scored[1] == 3
+    return total, red, response_level(total, red)
 
 
 # --------------------------------------------------------------------------------------------------

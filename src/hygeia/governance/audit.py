@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -78,19 +80,51 @@ def record(
     outcome: str = "0",
     detail: str | None = None,
 ) -> None:
-    """Append one entry. ``action`` is AuditEvent.action (C R U D E); outcome 0 = success."""
-    now = datetime.now(UTC)
-    fields = _fields(username, role, patient_id, resource, action, purpose, outcome, detail, now)
+    """Append one entry in its own transaction. ``action`` is AuditEvent.action (C R U D E); outcome 0 = success."""
+    with chain_transaction(store) as conn:
+        append(conn, username=username, role=role, action=action, patient_id=patient_id, resource=resource,
+               purpose=purpose, outcome=outcome, detail=detail)
+
+
+@contextmanager
+def chain_transaction(store: Store) -> Iterator[Connection]:
+    """A write transaction that holds the chain's lock until it commits, so that other writes (a replay
+    record, feedback rows) commit together with the entries :func:`append` adds — one commit per call.
+
+    The lock spans processes (``hygeia serve --workers N``): PostgreSQL takes a transaction-scoped advisory
+    lock; SQLite starts the transaction with ``BEGIN IMMEDIATE`` (the write lock, waited for up to the
+    driver's busy timeout), so no two writers read the same head and fork the chain.
+    """
     with _lock, store.engine.begin() as conn:
         _lock_chain(conn)
-        prev = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)).scalar()
-        prev = prev or GENESIS
-        conn.execute(insert(audit_log).values(**fields, prev_hash=prev, hash=_entry_hash(prev, fields)))
+        yield conn
+
+
+def append(
+    conn: Connection,
+    *,
+    username: str,
+    role: str | None,
+    action: str,
+    patient_id: str | None = None,
+    resource: str | None = None,
+    purpose: str | None = "TREAT",
+    outcome: str = "0",
+    detail: str | None = None,
+) -> None:
+    """Append one entry inside :func:`chain_transaction` (see :func:`record` for the fields)."""
+    fields = _fields(username, role, patient_id, resource, action, purpose, outcome, detail, datetime.now(UTC))
+    prev = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)).scalar()
+    prev = prev or GENESIS
+    conn.execute(insert(audit_log).values(**fields, prev_hash=prev, hash=_entry_hash(prev, fields)))
 
 
 def _lock_chain(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(748213)"))
+    elif conn.dialect.name == "sqlite":
+        # pysqlite opens transactions lazily, before the first INSERT: the head would be read outside it.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def query(

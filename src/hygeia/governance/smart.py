@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 import jwt
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from hygeia.governance.access import AccessError, Role, User
@@ -216,13 +216,63 @@ def list_clients(store: Store) -> list[Client]:
 
 
 class JwksCache:
-    """Public keys of clients that publish a JWKS URL, fetched with httpx and kept for ``ttl`` seconds."""
+    """What verifying a client JWT needs, cached per app (one store), so that a call costs one signature check:
 
-    def __init__(self, ttl: float = 300.0, fetch: Callable[[str], dict[str, Any]] | None = None) -> None:
+    * public keys of clients that publish a JWKS URL, fetched with httpx and kept for ``ttl`` seconds;
+    * registered clients, kept for ``client_ttl`` seconds (a disabled or re-keyed client is refused within
+      that time), with their keys parsed once;
+    * the ``jti`` of JWTs accepted by this process until they expire — a replay is refused before any work;
+      the ``jwt_replay`` table stays the authority across processes (:func:`remember_jti`).
+    """
+
+    def __init__(self, ttl: float = 300.0, fetch: Callable[[str], dict[str, Any]] | None = None,
+                 client_ttl: float = 10.0) -> None:
         self.ttl = ttl
+        self.client_ttl = client_ttl
         self._fetch = fetch or self._http_fetch
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._clients: dict[tuple[str, str], tuple[float, Client, dict[tuple[str | None, str], Any]]] = {}
+        self._seen: dict[str, float] = {}  # replay key -> expiry (epoch seconds)
+        self._seen_swept = 0.0
         self._lock = threading.Lock()
+
+    def client(self, store: Store, client_id: str, kind: str) -> Client | None:
+        """The registered, enabled client (``get_client``), from the cache while fresh; unknown ids are not cached."""
+        now = time.monotonic()
+        hit = self._clients.get((client_id, kind))
+        if hit is not None and now - hit[0] < self.client_ttl:
+            return hit[1]
+        client = get_client(store, client_id, kind)
+        with self._lock:
+            if client is None:
+                self._clients.pop((client_id, kind), None)
+            else:
+                self._clients[(client_id, kind)] = (now, client, {})
+        return client
+
+    def key(self, client: Client, kid: str | None, alg: str) -> Any:
+        """The client's public key for ``kid``/``alg``, parsed once per cached client (AccessError if none)."""
+        hit = self._clients.get((client.client_id, client.kind))
+        parsed = hit[2] if hit is not None and hit[1] is client and client.jwks is not None else None
+        if parsed is not None and (kid, alg) in parsed:
+            return parsed[(kid, alg)]
+        key = _key_for(self.keys(client), kid, alg)
+        if parsed is not None:
+            parsed[(kid, alg)] = key
+        return key
+
+    def seen(self, issuer: str, jti: str, expires: float) -> bool:
+        """Whether this process already accepted ``jti`` from ``issuer``; otherwise remember it until ``expires``."""
+        key = _replay_key(issuer, jti)
+        now = time.time()
+        with self._lock:
+            if now - self._seen_swept > 60:
+                self._seen = {k: e for k, e in self._seen.items() if e + CLOCK_SKEW.total_seconds() >= now}
+                self._seen_swept = now
+            if key in self._seen:
+                return True
+            self._seen[key] = expires
+        return False
 
     @staticmethod
     def _http_fetch(url: str) -> dict[str, Any]:
@@ -262,35 +312,74 @@ def _key_for(jwks: dict[str, Any], kid: str | None, alg: str) -> Any:
         raise AccessError("the client's JWKS key is not usable") from None
 
 
-def _remember_jti(store: Store, issuer: str, jti: str, expires: datetime) -> None:
-    key = hashlib.sha256(f"{issuer}\x00{jti}".encode()).hexdigest()
-    now = datetime.now(UTC)
+def _replay_key(issuer: str, jti: str) -> str:
+    return hashlib.sha256(f"{issuer}\x00{jti}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class VerifiedJwt:
+    """A client JWT whose signature and claims checked out; its ``jti`` is recorded with :func:`remember_jti`."""
+
+    client: Client
+    claims: dict[str, Any]
+    expires: datetime
+
+    def remember(self, conn: Connection) -> None:
+        remember_jti(conn, self.client.client_id, str(self.claims["jti"]), self.expires)
+
+
+_last_sweep = 0.0
+
+
+def remember_jti(conn: Connection, issuer: str, jti: str, expires: datetime) -> None:
+    """Record an accepted ``jti`` in the ``jwt_replay`` table inside the caller's transaction (so it commits with
+    the call's audit entry); AccessError — and the transaction must roll back — when it was used before.
+    Expired entries are swept at most once a minute per process."""
+    global _last_sweep
+    now = time.monotonic()
+    if now - _last_sweep > 60:
+        _last_sweep = now
+        conn.execute(delete(jwt_replay).where(jwt_replay.c.expires < datetime.now(UTC) - CLOCK_SKEW))
     try:
-        with store.engine.begin() as conn:
-            conn.execute(delete(jwt_replay).where(jwt_replay.c.expires < now - CLOCK_SKEW))
-            conn.execute(insert(jwt_replay).values(key=key, expires=expires))
+        conn.execute(insert(jwt_replay).values(key=_replay_key(issuer, jti), expires=expires))
     except IntegrityError:
         raise AccessError("jti already used (replayed JWT)") from None
 
 
+def _remember_jti(store: Store, issuer: str, jti: str, expires: datetime) -> None:
+    with store.engine.begin() as conn:
+        remember_jti(conn, issuer, jti, expires)
+
+
 def verify_client_jwt(store: Store, token: str, *, kind: str, audience: str | list[str], keys: JwksCache,
                       require_sub: bool = False) -> tuple[Client, dict[str, Any]]:
-    """Verify a client-signed JWT; returns the registered client and the claims. Raises AccessError."""
+    """Verify a client-signed JWT and record its ``jti`` (own transaction); returns the registered client and
+    the claims. Raises AccessError."""
+    verified = check_client_jwt(store, token, kind=kind, audience=audience, keys=keys, require_sub=require_sub)
+    _remember_jti(store, verified.client.client_id, str(verified.claims["jti"]), verified.expires)
+    return verified.client, verified.claims
+
+
+def check_client_jwt(store: Store, token: str, *, kind: str, audience: str | list[str], keys: JwksCache,
+                     require_sub: bool = False) -> VerifiedJwt:
+    """Verify a client-signed JWT: signature, iss, aud, exp, iat, and a ``jti`` this process has not accepted
+    before. The caller records the jti (:meth:`VerifiedJwt.remember`) in the transaction that writes the
+    call's audit entry — one commit per call — and refuses the call when that reports a replay."""
     try:
-        header = jwt.get_unverified_header(token)
-        unverified = jwt.decode(token, options={"verify_signature": False})
+        unverified_jwt = jwt.api_jwt.decode_complete(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         raise AccessError("malformed JWT") from None
+    header, unverified = unverified_jwt["header"], unverified_jwt["payload"]
     alg = header.get("alg")
     if alg not in ASYMMETRIC_ALGORITHMS:
         raise AccessError(f"JWT alg {alg!r} refused: use RS384 or ES384 (never none or HS*)")
     issuer = unverified.get("iss")
     if not isinstance(issuer, str):
         raise AccessError("JWT has no iss")
-    client = get_client(store, issuer, kind)
+    client = keys.client(store, issuer, kind)
     if client is None:
         raise AccessError("JWT iss is not a registered client")
-    key = _key_for(keys.keys(client), header.get("kid"), alg)
+    key = keys.key(client, header.get("kid"), alg)
     try:
         claims: dict[str, Any] = jwt.decode(token, key, algorithms=[alg], audience=audience,
                                             options={"require": ["iss", "aud", "exp", "iat", "jti"]},
@@ -312,8 +401,9 @@ def verify_client_jwt(store: Store, token: str, *, kind: str, audience: str | li
         raise AccessError("JWT sub must equal iss (the client id)")
     if not isinstance(claims["jti"], str) or not claims["jti"]:
         raise AccessError("JWT jti must be a non-empty string")
-    _remember_jti(store, issuer, claims["jti"], expires)
-    return client, claims
+    if keys.seen(issuer, claims["jti"], expires.timestamp()):
+        raise AccessError("jti already used (replayed JWT)")
+    return VerifiedJwt(client, claims, expires)
 
 
 # -- access tokens for backend clients ----------------------------------------------------------
@@ -351,6 +441,6 @@ def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2
 
 
-__all__ = ["ASYMMETRIC_ALGORITHMS", "Client", "JwksCache", "Scope", "ScopeError", "get_client",
-           "issue_access_token", "list_clients", "narrow", "parse_scope", "parse_scopes", "register_client",
-           "scope_permits", "user_for_access_token", "verify_client_jwt"]
+__all__ = ["ASYMMETRIC_ALGORITHMS", "Client", "JwksCache", "Scope", "ScopeError", "VerifiedJwt", "check_client_jwt",
+           "get_client", "issue_access_token", "list_clients", "narrow", "parse_scope", "parse_scopes",
+           "register_client", "remember_jti", "scope_permits", "user_for_access_token", "verify_client_jwt"]

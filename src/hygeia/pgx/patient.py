@@ -38,21 +38,18 @@ def _component_value(observation: dict[str, Any], code: str, text: str) -> str |
 
 def record_phenotypes(record: PatientRecord) -> dict[str, GenePhenotype]:
     """Gene → phenotype from the record's genotype/phenotype Observations (the latest of each per gene)."""
-    table = record.genotypes()
-    if table.empty:
-        return {}
-    table = table[table["gene"].notna()].sort_values("time", kind="stable", na_position="first")
-    latest = {(row.gene, row.kind): row for row in table.itertuples(index=False)}
-    wanted = {str(row.resource_id) for row in latest.values() if row.kind == "phenotype"}
-    resources = record.observations_by_id(wanted) if wanted else {}
+    rows = [r for r in record.genotype_rows() if r["gene"] is not None]  # plain rows: no pandas per request
+    undated = datetime.min.replace(tzinfo=UTC)
+    rows.sort(key=lambda r: r["time"] or undated)  # stable: undated first, then by time
+    latest = {(str(r["gene"]), r["kind"]): r for r in rows}
     out: dict[str, GenePhenotype] = {}
-    for gene in sorted({str(g) for g, _ in latest}):
+    for gene in sorted({g for g, _ in latest}):
         geno, pheno = latest.get((gene, "genotype")), latest.get((gene, "phenotype"))
-        p = GenePhenotype(str(gene), str(geno.value) if geno is not None and geno.value else None, None,
+        p = GenePhenotype(gene, str(geno["value"]) if geno is not None and geno["value"] else None, None,
                           source="record")
         if pheno is not None:
-            value = str(pheno.value) if pheno.value else None
-            res = resources.get(str(pheno.resource_id), {})
+            value = str(pheno["value"]) if pheno["value"] else None
+            res = pheno["resource"] or {}
             p.activity_score = _component_value(res, "activity-score", "activity score")
             if value and value.startswith("activity score "):
                 p.activity_score = p.activity_score or value.removeprefix("activity score ")

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
+from hygeia.records.fhirpath import patient_of
 from hygeia.records.store import NotFound, Store
 from hygeia.records.validate import ID_PATTERN, InvalidResource, validate_resource
 
@@ -49,6 +50,8 @@ class IngestReport:
     by_type: dict[str, int] = field(default_factory=dict)
     rejects: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    scored: int = 0  # patients whose current vital signs were scored (NEWS2) after their unit committed
+    alerts: int = 0  # early-warning alerts that scoring raised
 
     @property
     def resources(self) -> int:
@@ -58,7 +61,7 @@ class IngestReport:
         return {"units": self.units, "rejected": self.rejected, "resources": self.resources,
                 "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
                 "seconds": round(self.seconds, 3), "by_type": self.by_type, "rejects": self.rejects,
-                "warnings": self.warnings[:100]}
+                "warnings": self.warnings[:100], "scored": self.scored, "alerts": self.alerts}
 
 
 # -- references ---------------------------------------------------------------------------------
@@ -166,6 +169,12 @@ def bundle_resources(bundle: Any, source: str) -> list[dict[str, Any]]:
     return out
 
 
+def _feeds_news2(resource: dict[str, Any]) -> bool:
+    from hygeia.ews.monitor import feeds_news2  # imported here: hygeia.ews builds on the record spine
+
+    return feeds_news2(resource)
+
+
 class _Unit:
     """Validates and writes one unit inside one transaction, in batches, with bounded memory.
 
@@ -184,6 +193,7 @@ class _Unit:
         self.warnings: list[str] = []
         self.created = self.updated = self.unchanged = 0
         self.by_type: dict[str, int] = {}
+        self.vitals_of: set[str] = set()  # patients with new or changed NEWS2 vital signs in this unit
 
     def add(self, resource: dict[str, Any], where: str) -> None:
         if not isinstance(resource.get("id"), str) or not isinstance(resource.get("resourceType"), str):
@@ -224,6 +234,10 @@ class _Unit:
                     validate_resource(resource)
                 except InvalidResource as exc:
                     raise IngestError(self.source, where, exc.path, exc.reason) from None
+                if resource["resourceType"] == "Observation" and _feeds_news2(resource):
+                    patient = patient_of(resource)
+                    if patient:
+                        self.vitals_of.add(patient)
             summary = self.store.write(self.pending, self.conn)
             self.created += summary.created
             self.updated += summary.updated
@@ -395,9 +409,10 @@ def ingest_unit(store: Store, source: str, resources: Iterable[tuple[str, dict[s
     return unit
 
 
-def ingest_bundle(store: Store, bundle: dict[str, Any], source: str = "bundle") -> IngestReport:
-    """Ingest one in-memory bundle (or resource) all-or-nothing."""
-    return _run_units(store, iter([(source, _entries(bundle, source))]), False, None)
+def ingest_bundle(store: Store, bundle: dict[str, Any], source: str = "bundle", *,
+                  score_vitals: bool = True) -> IngestReport:
+    """Ingest one in-memory bundle (or resource) all-or-nothing (``score_vitals``: see :func:`ingest_paths`)."""
+    return _run_units(store, iter([(source, _entries(bundle, source))]), False, None, score_vitals)
 
 
 def _add(report: IngestReport, unit: _Unit) -> None:
@@ -415,15 +430,37 @@ def _entries(bundle: Any, source: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield f"entry {index}", resource
 
 
+class _Scorer:
+    """After a unit commits: score its patients' current vital signs once each (the early-warning
+    monitor's record path, :meth:`hygeia.ews.monitor.Monitor.rescore`). The monitor is built on first use."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.monitor: Any = None
+
+    def __call__(self, report: IngestReport, patients: set[str]) -> None:
+        if not patients:
+            return
+        if self.monitor is None:
+            from hygeia.ews.monitor import Monitor
+
+            self.monitor = Monitor(self.store)
+        outcomes = self.monitor.rescore(sorted(patients))
+        report.scored += len(outcomes)
+        report.alerts += sum(len(o.alerts) for o in outcomes)
+
+
 def _run_units(
     store: Store,
     units: Iterator[tuple[str, Iterable[tuple[str, dict[str, Any]]]]],
     continue_on_error: bool,
     progress: Callable[[str], None] | None,
+    score_vitals: bool = True,
 ) -> IngestReport:
     """Ingest (source, resources) units one by one, each all-or-nothing, into one report."""
     report = IngestReport()
     started = time.perf_counter()
+    scorer = _Scorer(store) if score_vitals else None
     while True:
         try:
             try:
@@ -432,7 +469,10 @@ def _run_units(
                 break
             except ValueError as exc:  # a converter's format error names the file, row and field
                 raise IngestError("", "", "", str(exc)) from None
-            _add(report, ingest_unit(store, source, resources))
+            unit = ingest_unit(store, source, resources)
+            _add(report, unit)
+            if scorer is not None:
+                scorer(report, unit.vitals_of)
         except IngestError as exc:
             if not continue_on_error:
                 raise
@@ -452,14 +492,18 @@ def ingest_paths(
     *,
     continue_on_error: bool = False,
     progress: Callable[[str], None] | None = None,
+    score_vitals: bool = True,
 ) -> IngestReport:
     """Ingest files and directories. Stops at the first rejected unit unless ``continue_on_error``.
 
     Raises IngestError (nothing of the bad unit written; earlier units stay) without
-    ``continue_on_error``; with it, rejects are listed in the report.
+    ``continue_on_error``; with it, rejects are listed in the report. With ``score_vitals``, after
+    each unit commits, the patients with new or changed vital-sign Observations are scored once each
+    on the early-warning path (NEWS2 from their latest vital signs within the monitor's staleness
+    window, stored, alerts raised); historical data (nothing current) is left unscored.
     """
     units = ((str(path), _resources_of(path, store)) for path in discover(paths))
-    return _run_units(store, units, continue_on_error, progress)
+    return _run_units(store, units, continue_on_error, progress, score_vitals)
 
 
 # -- clinical source formats (converted to FHIR bundles, then ingested the same way) --------------
@@ -514,7 +558,9 @@ def ingest_bundles(
     *,
     continue_on_error: bool = False,
     progress: Callable[[str], None] | None = None,
+    score_vitals: bool = True,
 ) -> IngestReport:
-    """Ingest (source label, bundle) pairs, each all-or-nothing; converter errors reject that unit."""
+    """Ingest (source label, bundle) pairs, each all-or-nothing; converter errors reject that unit
+    (``score_vitals``: see :func:`ingest_paths`)."""
     units = ((source, _entries(bundle, source)) for source, bundle in bundles)
-    return _run_units(store, units, continue_on_error, progress)
+    return _run_units(store, units, continue_on_error, progress, score_vitals)

@@ -82,7 +82,8 @@ class RecordSource(Protocol):
 
     def patient_resources(self, patient_id: str, types: Sequence[str] | None = None) -> Iterator[dict[str, Any]]: ...
 
-    def observations(self, patient_id: str, codes: Sequence[str] | None = None) -> list[Any]: ...
+    def observations(self, patient_id: str, codes: Sequence[str] | None = None, *, latest: bool = False
+                     ) -> list[Any]: ...
 
     def observation_frame(
         self, patient_id: str, codes: Sequence[str] | None = None, *, latest: bool = False
@@ -107,9 +108,17 @@ class MemorySource:
             if patient_of(res) == patient_id and (not types or res.get("resourceType") in types):
                 yield res
 
-    def observations(self, patient_id: str, codes: Sequence[str] | None = None) -> list[Any]:
+    def observations(self, patient_id: str, codes: Sequence[str] | None = None, *, latest: bool = False
+                     ) -> list[Any]:
         wanted = set(codes) if codes is not None else None
-        return [r for r in self._rows if r.patient_id == patient_id and (wanted is None or r.code in wanted)]
+        rows = [r for r in self._rows if r.patient_id == patient_id and (wanted is None or r.code in wanted)]
+        if latest:
+            newest: dict[str, Any] = {}
+            for r in rows:
+                if r.effective is not None and (r.code not in newest or r.effective > newest[r.code]):
+                    newest[r.code] = r.effective
+            rows = [r for r in rows if r.effective is not None and r.effective == newest.get(r.code)]
+        return rows
 
     def read_many(self, resource_type: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = set(ids)
@@ -118,13 +127,7 @@ class MemorySource:
     def observation_frame(
         self, patient_id: str, codes: Sequence[str] | None = None, *, latest: bool = False
     ) -> pd.DataFrame:
-        rows = [vars(r) for r in self.observations(patient_id, codes)]
-        if latest:
-            newest: dict[str, Any] = {}
-            for r in rows:
-                if r["effective"] is not None and (r["code"] not in newest or r["effective"] > newest[r["code"]]):
-                    newest[r["code"]] = r["effective"]
-            rows = [r for r in rows if r["effective"] is not None and r["effective"] == newest.get(r["code"])]
+        rows = [vars(r) for r in self.observations(patient_id, codes, latest=latest)]
         frame = pd.DataFrame(rows, columns=OBSERVATION_COLUMNS) if rows else pd.DataFrame(columns=OBSERVATION_COLUMNS)
         frame["effective"] = [r["effective"].isoformat() if r["effective"] else None for r in rows]
         return observation_frame_finish(frame)
@@ -230,6 +233,21 @@ class PatientRecord:
         table = _vitals_table(self._store.observation_frame(self.id, _VITAL_CODES, latest=True))
         return table.groupby("name", sort=False).tail(1).reset_index(drop=True)
 
+    def latest_vital_readings(self) -> list[dict[str, Any]]:
+        """:meth:`latest_vitals` as plain dicts (same keys as its columns), without pandas: for
+        per-request paths such as CDS Hooks, where building DataFrames costs more than the query."""
+        out: dict[str, dict[str, Any]] = {}
+        for r in self._store.observations(self.id, _VITAL_CODES, latest=True):  # by time: newest wins below
+            if r.system not in _VITAL_SYSTEMS or r.effective is None:
+                continue
+            name, canonical = _VITAL_NAME[r.code], _VITAL_UNIT[r.code]
+            value, unit = (float(r.value_num) if r.value_num is not None else float("nan")), r.unit
+            if canonical and name != "supplemental_oxygen" and value == value:
+                value, unit = codes.to_canonical(value, unit, canonical), canonical
+            out[name] = {"time": _aware(r.effective), "name": name, "value": value, "value_str": r.value_str,
+                         "unit": unit, "code": r.code, "resource_id": r.resource_id}
+        return list(out.values())
+
     def observations_by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Observation resources by id (e.g. the ones a row of :meth:`genotypes` points at)."""
         return self._store.read_many("Observation", ids)
@@ -275,17 +293,21 @@ class PatientRecord:
 
     def genotypes(self) -> pd.DataFrame:
         """Pharmacogenomic genotype/phenotype Observations (HL7 Genomics Reporting IG)."""
-        rows = []
-        for r in self._store.observations(self.id, (codes.GENOTYPE_LOINC, codes.PHENOTYPE_LOINC)):
-            rows.append((_aware(r.effective), "genotype" if r.code == codes.GENOTYPE_LOINC else "phenotype",
-                         r.value_str, r.resource_id))
-        df = pd.DataFrame(rows, columns=["time", "kind", "value", "resource_id"])
-        if not df.empty:
-            found = self.observations_by_id(set(df["resource_id"]))
-            df["gene"] = df["resource_id"].map({rid: _gene_of(res) for rid, res in found.items()})
-        else:
-            df["gene"] = pd.Series(dtype=object)
-        return df
+        columns = ["time", "kind", "value", "resource_id", "gene"]
+        return pd.DataFrame([[r[c] for c in columns] for r in self.genotype_rows()], columns=columns)
+
+    def genotype_rows(self) -> list[dict[str, Any]]:
+        """:meth:`genotypes` as plain dicts (by time), each with its Observation under ``resource``
+        (None when it is gone): no pandas, one read of the resources."""
+        rows = self._store.observations(self.id, (codes.GENOTYPE_LOINC, codes.PHENOTYPE_LOINC))
+        found = self.observations_by_id({r.resource_id for r in rows}) if rows else {}
+        out = []
+        for r in rows:
+            res = found.get(r.resource_id)
+            out.append({"time": _aware(r.effective), "kind": "genotype" if r.code == codes.GENOTYPE_LOINC
+                        else "phenotype", "value": r.value_str, "resource_id": r.resource_id,
+                        "gene": _gene_of(res) if res is not None else None, "resource": res})
+        return out
 
 
 

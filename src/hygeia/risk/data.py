@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ import pandas as pd
 
 from hygeia.records.physionet2012 import stay_bundle
 from hygeia.records.record import PatientRecord
+from hygeia.records.store import Store
+from hygeia.risk import acute
 from hygeia.risk import features as features_mod
 from hygeia.risk import history as history_mod
 
@@ -84,9 +87,10 @@ def _hash_files(paths: Iterable[Path], extra: str) -> str:
     return h.hexdigest()[:16]
 
 
-def feature_code_version() -> str:
-    """A hash of the feature code: the cache is invalid when it changes."""
-    src = inspect.getsource(features_mod)
+def feature_code_version(module: object = features_mod) -> str:
+    """A hash of the feature code (``risk.features`` unless another module is named): the cache is invalid
+    when it changes."""
+    src = inspect.getsource(module)  # type: ignore[arg-type]
     return hashlib.sha256(src.encode()).hexdigest()[:12]
 
 
@@ -263,3 +267,52 @@ def eicu_dataset(directory: Path) -> tuple[Dataset, np.ndarray]:
 __all__ = ["DataError", "Dataset", "age_band", "diabetes130_dataset", "eicu_dataset", "feature_code_version",
            "holdout_mask",
            "physionet2012_dataset", "physionet2012_features", "read_outcomes"]
+
+
+# -- the FHIR store (synthetic hospital): deterioration and ed-admission ----------------------------------
+
+
+def store_records(store: Store, patient_ids: Iterable[str] | None = None) -> Iterator[PatientRecord]:
+    """The store's patients as PatientRecords (all patients, or ``patient_ids``)."""
+    for pid in patient_ids if patient_ids is not None else store.patient_ids():
+        yield PatientRecord.load(store, pid)
+
+
+def timeline_dataset(task_name: str, timelines: Iterable[acute.Timeline], source: str = "") -> Dataset:
+    """Rows of ``deterioration`` or ``ed-admission`` from the timelines of patient records; one row per
+    index time, grouped by patient for the splits; audit groups sex, age band and race."""
+    rows_of = {"deterioration": acute.deterioration_rows, "ed-admission": acute.ed_rows}
+    if task_name not in rows_of:
+        raise DataError(f"task {task_name!r} is not built from patient records in the store; "
+                        f"choose one of {', '.join(rows_of)}")
+    feats: list[dict[str, float]] = []
+    y: list[int] = []
+    meta: list[tuple[str, str, str, str]] = []
+    for tl in timelines:
+        for t, f, label in rows_of[task_name](tl):
+            feats.append(f)
+            y.append(label)
+            sex = "male" if tl.male == 1.0 else "female" if tl.male == 0.0 else "unknown"
+            when = datetime.fromtimestamp(t * 3600.0, UTC).isoformat(timespec="minutes")
+            meta.append((tl.patient_id, f"{tl.patient_id}@{when}", sex, tl.race))
+    if not feats:
+        raise DataError(f"no {task_name} index times in the records (no inpatient stays with vital signs / no "
+                        "finished ED visits); load a synthetic hospital with `hygeia synth` and `hygeia ingest`")
+    X = pd.DataFrame(feats).astype(float)
+    groups = pd.DataFrame({"sex": [m[2] for m in meta],
+                           "age_band": [age_band(a) for a in X["age"].to_numpy(dtype=float)],
+                           "race": [m[3] for m in meta]})
+    return Dataset(X, np.asarray(y, dtype=int), groups, pd.Series([m[1] for m in meta], name="id"),
+                   pd.Series([m[0] for m in meta], name="patient"), source)
+
+
+def store_dataset(task_name: str, store: Store, progress: Callable[[int, int], None] | None = None,
+                  source: str = "FHIR store") -> Dataset:
+    """``deterioration`` / ``ed-admission`` rows from every patient in the store."""
+    ids = store.patient_ids()
+    timelines = []
+    for k, record in enumerate(store_records(store, ids), start=1):
+        timelines.append(acute.timeline(record))
+        if progress and (k % 25 == 0 or k == len(ids)):
+            progress(k, len(ids))
+    return timeline_dataset(task_name, timelines, source)

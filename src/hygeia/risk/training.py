@@ -95,6 +95,14 @@ def _card(trained: TrainedModel, evaluation: Evaluation, report: AuditReport, sc
                   "Limitations": limitations})
 
 
+def _feature_version(task: Task) -> str:
+    if task.featurizer is None:
+        return feature_code_version()
+    from hygeia.risk import acute
+
+    return f"{feature_code_version(acute)} (risk.acute)"
+
+
 def train(task_name: str, dataset: Dataset, model_kind: str = "lightgbm", folds: int = 5, n_boot: int = 200,
           seed: int = 0, progress: Progress | None = None, params: dict[str, Any] | None = None,
           calibration_folds: int = 5) -> TrainedModel:
@@ -127,7 +135,7 @@ def train(task_name: str, dataset: Dataset, model_kind: str = "lightgbm", folds:
         "outcome": task.outcome, "features": task.features, "training_data": f"{task.data}; {dataset.source}",
         "n": dataset.n, "events": dataset.events, "prevalence": dataset.events / dataset.n,
         "high_risk_threshold": task.high_risk, "trained_at": now.isoformat(timespec="seconds"),
-        "code_version": f"hygeia {__version__}, features {feature_code_version()}",
+        "code_version": f"hygeia {__version__}, features {_feature_version(task)}",
         "input_schema": {"type": "table", "columns": [{"name": c, "dtype": "float64", "nan": "not measured"}
                                                       for c in dataset.X.columns]},
         "output_schema": {"probability": "float in [0, 1]", "band": "low | moderate | high",
@@ -135,7 +143,7 @@ def train(task_name: str, dataset: Dataset, model_kind: str = "lightgbm", folds:
         "metrics": {"cross_validated": {k: v.to_dict() for k, v in evaluation.metrics.items()},
                     "folds": folds, "split": "stratified, grouped by patient"},
         "fairness": {"passed": report.passed, "flags": report.flags, "threshold": report.threshold},
-        "limitations": "Trained on one data source; performance elsewhere must be checked locally.",
+        "limitations": task.limitations or "Trained on one data source; performance elsewhere must be checked locally.",
         "notice": DECISION_SUPPORT_NOTICE,
     }
     return TrainedModel(task, final, list(dataset.X.columns), metadata, evaluation, report, importance,

@@ -53,6 +53,12 @@ SPECIALTY_OF_WARD = {
 }
 
 
+# Share of an adult's admission probability that puts them in a bed at "now" (the census the ward view
+# shows): 500 patients give 45-70 current inpatients (46 with seed 42), the occupied beds of three or
+# four medical wards — a point-prevalence sample, not the stationary census of 500 people's year.
+IN_BED_AT_NOW = 0.4
+
+
 def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -127,6 +133,7 @@ class Visit:
     reason_display: str
     specialty: str
     admitted: bool = False
+    triage: VitalRound | None = None  # ED triage vital signs (hygeia.synth.ed)
 
 
 @dataclass
@@ -509,8 +516,15 @@ def simulate_stay(
     hospital: Hospital,
     *,
     elective_reason: str | None = None,
+    in_bed_at_now: bool = False,
 ) -> Stay:
-    """One inpatient stay: ward path, vital-sign series, labs, deterioration and outcome."""
+    """One inpatient stay: ward path, vital-sign series, labs, deterioration and outcome.
+
+    ``in_bed_at_now``: an emergency stay sampled as a point-prevalence case — a patient in a bed at
+    "now". Its admission time is moved to ``now`` minus a uniform fraction of its own length of stay
+    (length-biased sampling: the elapsed share of a stay that covers a random instant is uniform), but
+    not before ``admit``, the earliest time the patient is free.
+    """
     person = course.person
     age = person.age_at(admit)
     ncm = course.comorbidities
@@ -533,6 +547,13 @@ def simulate_stay(
     stay.deteriorated = rng.random() < stay.p_deteriorate
     los_h = 24 * _BASE_LOS_DAYS.get(reason, 4) * math.exp(rng.gauss(0, 0.45)) * (1 + 0.01 * max(0, age - 65))
     los_h = max(12.0, los_h)
+    if in_bed_at_now:
+        admit = max(admit, now - timedelta(hours=max(3.0, rng.random() * los_h)))
+        stay.admit = admit
+        if entry.encounter == stay.id:
+            entry.onset = admit
+        if stay.ed is not None:
+            stay.ed.start, stay.ed.end = stay.ed.start + (admit - stay.ed.end), admit
     icu_at: datetime | None = None
     death_at: datetime | None = None
     event_at: datetime | None = None
@@ -719,10 +740,10 @@ def simulate_patient(
         p_admit = min(0.85, max(0.05, 0.12 + 0.006 * (age - 40) + 0.07 * len(chronic)))
         n = int(rng.random() < p_admit) + int(rng.random() < 0.15 * p_admit)
         for _ in range(n):
-            when = _day_time(rng, start, window_days, 0, 23)
-            if rng.random() < 0.06:  # some patients are in hospital at "now"
-                when = now - timedelta(hours=rng.uniform(6, 96))
-            events.append((when, "IMP"))
+            events.append((_day_time(rng, start, window_days, 0, 23), "IMP"))
+        # the census at "now": a point-prevalence share of the patients likely to be admitted is in a bed
+        if rng.random() < IN_BED_AT_NOW * p_admit:
+            events.append((now - timedelta(microseconds=1), "IN_BED_AT_NOW"))
         surgical = [
             k
             for k in ("hip_oa_surgery", "colorectal_cancer", "gallstones")
@@ -747,6 +768,13 @@ def simulate_patient(
             length = timedelta(minutes=rng.randint(15, 45)) if kind == "AMB" else timedelta(hours=rng.uniform(1.5, 6))
             course.visits.append(Visit(ids.next(), kind, when, min(now, when + length), code, display, spec))
             busy_until = when + length
+            continue
+        if kind == "IN_BED_AT_NOW":
+            if busy_until > now - timedelta(hours=6):
+                continue  # already in hospital (or only just discharged)
+            stay = simulate_stay(rng, ids, course, busy_until + timedelta(hours=6), now, hospital, in_bed_at_now=True)
+            course.visits = [v for v in course.visits if v.end <= stay.admit - timedelta(hours=1)]
+            course.stays.append(stay)
             continue
         elective = kind.split(":", 1)[1] if kind.startswith("ELECTIVE:") else None
         if elective is not None and when.weekday() >= 5:

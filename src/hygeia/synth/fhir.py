@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from hygeia.records import codes
-from hygeia.synth.course import Course, Stay, VitalRound, WardStay
+from hygeia.synth.course import Course, Stay, Visit, VitalRound, WardStay
 from hygeia.synth.hospital import HOSPITAL_NAME, Hospital, StaffMember
 from hygeia.synth.vocab import (
     CONDITIONS,
@@ -251,6 +251,7 @@ def patient_resources(course: Course, hospital: Hospital, readmissions: dict[str
         if doctors:
             enc["participant"] = [{"individual": {"reference": f"Practitioner/{doctors[p.index % len(doctors)].id}"}}]
         out.append(enc)
+        out.extend(_triage_obs(v, subject))
 
     for stay in course.stays:
         out.extend(_stay_resources(course, stay, hospital, readmissions.get(stay.id, False)))
@@ -317,6 +318,7 @@ def _stay_resources(course: Course, stay: Stay, hospital: Hospital, readmission:
                 "serviceProvider": {"reference": f"Organization/{ORG_ID}"},
             }
         )
+        out.extend(_triage_obs(ed, subject))
     first_ward = stay.wards[0].ward if stay.wards else "AMU"
     doctors = hospital.doctors(hospital.ward(first_ward).specialty)
     hosp: dict[str, Any] = {
@@ -389,6 +391,13 @@ def _stay_resources(course: Course, stay: Stay, hospital: Hospital, readmission:
         if not surgeons:
             del out[-1]["performer"]
     return out
+
+
+def _triage_obs(visit: Visit, subject: dict[str, str]) -> list[Resource]:
+    """The ED visit's triage vital signs (hygeia.synth.ed), linked to the ED Encounter."""
+    if visit.triage is None:
+        return []
+    return _vital_obs(visit.triage, subject, _ref(visit.id), iter(_obs_ids(visit.id, 8)))
 
 
 def theatre_for(specialty: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import random
 import shutil
 from collections import Counter
@@ -18,6 +19,7 @@ import orjson
 from hygeia.synth import fhir
 from hygeia.synth.adt import stay_messages
 from hygeia.synth.course import Course, Ids, Stay, simulate_patient
+from hygeia.synth.ed import add_ed_attendances
 from hygeia.synth.hospital import Bed, Hospital, build_hospital
 from hygeia.synth.pgx import (
     AlleleTable,
@@ -90,12 +92,19 @@ def generate(
     positions_vcf: Path | None = None,
     genomes: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    end: datetime | None = None,
 ) -> SynthSummary:
     """Write a synthetic hospital to ``out_dir``; the same arguments give byte-identical files.
 
     ``start`` is the first day of the simulated period of ``days`` days; the simulation's "now" is
-    its end (midnight UTC), never the wall clock. ``progress(done, total)`` is called per patient.
+    its end (midnight UTC), never the wall clock. Or give ``end`` (naive UTC, e.g. the demo's hour) instead
+    of ``start``: "now" is then ``end`` and the period starts at the midnight ``days`` days before it.
+    ``progress(done, total)`` is called per patient.
     """
+    if end is not None and start is not None:
+        raise SynthError("give the simulated period's start or its end, not both")
+    if end is not None and end.tzinfo is not None:
+        raise SynthError(f"end={end.isoformat()}: give a naive UTC time (the simulation runs in UTC)")
     if patients < 1:
         raise SynthError(f"--patients must be at least 1 (got {patients})")
     if days < 60:
@@ -116,13 +125,17 @@ def generate(
         table = load_allele_table(positions)
     _prepare(out_dir)
 
-    begin = datetime.combine(start or DEFAULT_START, time(0))
-    now = begin + timedelta(days=days)
+    if end is not None:
+        begin, now = datetime.combine((end - timedelta(days=days)).date(), time(0)), end
+    else:
+        begin = datetime.combine(start or DEFAULT_START, time(0))
+        now = begin + timedelta(days=days)
     hospital = build_hospital(random.Random(f"hygeia-synth:{seed}:hospital"))
     courses = [
         simulate_patient(random.Random(f"hygeia-synth:{seed}:{i}"), Ids(seed, i), i, seed, begin, now, hospital)
         for i in range(patients)
     ]
+    add_ed_attendances(courses, seed, begin, now)  # discharged ED visits and triage vital signs
     allocate_beds(courses, hospital)
     readmit = readmissions(courses)
 
@@ -173,6 +186,7 @@ def generate(
     _write_json(out_dir / "operations" / "wards.json", wards_json(hospital))
     _write_json(out_dir / "operations" / "staff.json", staff_json(hospital))
     _write_json(out_dir / "operations" / "theatres.json", theatres_json(courses, hospital, begin, now))
+    (out_dir / "operations" / "census.csv").write_bytes(census_csv(courses, begin, now, seed).encode("utf-8"))
     _write_json(out_dir / "summary.json", summary.as_dict())
     write_readme(out_dir, summary)
     return summary
@@ -230,8 +244,22 @@ who deteriorated; {rates}. Load it with `hygeia ingest <this directory>/fhir`.
 # -- cross-patient steps ---------------------------------------------------------------------------
 
 
+# where a full ward's patients go (medical or surgical "outliers" on a ward of the same kind)
+_OUTLIER_WARDS = {
+    "AMU": ("ELD", "RESP", "CARD", "ONC"),
+    "RESP": ("AMU", "ELD", "CARD"),
+    "CARD": ("AMU", "ELD", "RESP"),
+    "ELD": ("AMU", "RESP", "CARD"),
+    "ONC": ("AMU", "ELD", "RESP"),
+    "SURG": ("ORTH",),
+    "ORTH": ("SURG",),
+}
+
+
 def allocate_beds(courses: list[Course], hospital: Hospital) -> None:
-    """Give every ward stay a bed: same-sex bay first, then a side room, then any free bed."""
+    """Give every ward stay a bed: same-sex bay first, then a side room, then any free bed; when the
+    ward is full, a free bed on a ward of the same kind (the patient is an outlier there: the stay's
+    ward becomes that ward); only when those are full too, the bed that frees first."""
     free_at: dict[str, datetime] = {}
     far = datetime.max
     stays = sorted(
@@ -242,17 +270,24 @@ def allocate_beds(courses: list[Course], hospital: Hospital) -> None:
         ),
         key=lambda x: (x[0], x[1], x[2]),
     )
-    for start, _, _, ws, sex in stays:
-        ward = hospital.ward(ws.ward)
-        want = "M" if sex == "male" else "F"
-        free = [b for b in ward.beds if free_at.get(b.id, datetime.min) <= start]
-        choice: Bed | None = (
+    def free_bed(code: str, start: datetime, want: str) -> Bed | None:
+        free = [b for b in hospital.ward(code).beds if free_at.get(b.id, datetime.min) <= start]
+        return (
             next((b for b in free if b.sex == want), None)
             or next((b for b in free if b.sex == "X"), None)
             or (free[0] if free else None)
         )
-        if choice is None:  # ward full: the bed that frees first (a documented overflow)
-            choice = min(ward.beds, key=lambda b: (free_at.get(b.id, datetime.min), b.id))
+
+    for start, _, _, ws, sex in stays:
+        want = "M" if sex == "male" else "F"
+        choice = free_bed(ws.ward, start, want)
+        for other in _OUTLIER_WARDS.get(ws.ward, ()) if choice is None else ():
+            choice = free_bed(other, start, want)
+            if choice is not None:
+                ws.ward = other
+                break
+        if choice is None:  # the ward and its outlier wards are full: the bed that frees first (overflow)
+            choice = min(hospital.ward(ws.ward).beds, key=lambda b: (free_at.get(b.id, datetime.min), b.id))
         ws.bed = choice
         free_at[choice.id] = ws.end or far
 
@@ -398,6 +433,68 @@ def outcomes_csv(courses: list[Course], readmit: dict[str, bool], now: datetime)
 
 
 # -- operations files ------------------------------------------------------------------------------
+
+# The whole hospital's census history. The patients with records are a point-prevalence sample at
+# "now" (every patient in a bed then) plus the year's other admissions of the same people, so their
+# own census climbs towards "now". The hospital's other patients of the past year appear only as counts:
+# emergency admissions ~ Poisson with a weekday pattern (Monday busiest, weekends quietest), lengths of
+# stay ~ lognormal (median 5 days, sigma 0.6; mean 6 days, near the simulated medical stays), at a rate
+# that makes the mean census equal the census at "now". Their stays still open at "now" are dropped: the
+# patients with records in a bed at "now" stand for them (the same length-biased sample), so the sum is
+# level through the year and equals the recorded census at "now". Invented parameters for synthetic data.
+_WEEKDAY_ADMISSIONS = (1.15, 1.05, 1.0, 1.0, 1.0, 0.9, 0.9)  # Monday..Sunday, relative
+_BACKGROUND_LOS = (math.log(5.0), 0.6)  # lognormal mu (log days), sigma
+
+
+def census_csv(courses: list[Course], begin: datetime, now: datetime, seed: int) -> str:
+    """Per day: date, census at the midnight ending it (whole hospital; of it the patients with records) and
+    emergency admissions that day (see the comment above for the model of the patients without records)."""
+    rng = random.Random(f"hygeia-synth:{seed}:census")
+    days = (now - begin).days
+    midnights = [begin + timedelta(days=d) for d in range(1, days + 1)]
+    recorded = [(ws.start, ws.end) for c in courses for s in c.stays for ws in s.wards]
+
+    def in_bed(spans: list[tuple[datetime, datetime | None]], t: datetime) -> int:
+        return sum(1 for a, b in spans if a <= t and (b is None or b > t))
+
+    with_records = [in_bed(recorded, t) for t in midnights]
+    at_now = sum(1 for c in courses for s in c.stays if s.discharge is None)
+    history = with_records[: max(1, days - 60)]  # before the sample's own climb
+    target = max(0.0, at_now - sum(history) / len(history))
+    mean_los = math.exp(_BACKGROUND_LOS[0] + _BACKGROUND_LOS[1] ** 2 / 2)
+    rate = target / mean_los  # admissions per day (Little's law)
+    norm = 7 / sum(_WEEKDAY_ADMISSIONS)
+    background: list[tuple[datetime, datetime | None]] = []
+    admitted = [0] * days
+    day = begin - timedelta(days=60)  # warm-up: the census is level from the first day
+    while day < now:
+        lam = rate * _WEEKDAY_ADMISSIONS[day.weekday()] * norm
+        n, p = 0, rng.random()
+        limit = math.exp(-lam)
+        while p > limit:  # Poisson draw (Knuth), small lambda
+            n += 1
+            p *= rng.random()
+        for _ in range(n):
+            admit = day + timedelta(hours=rng.uniform(0, 24))
+            leave = admit + timedelta(days=rng.lognormvariate(*_BACKGROUND_LOS))
+            if admit < now <= leave:
+                continue  # in a bed at "now": the patients with records stand for them
+            background.append((admit, leave))
+            if begin <= admit < begin + timedelta(days=days):
+                admitted[(admit - begin).days] += 1
+        day += timedelta(days=1)
+    for c in courses:
+        for s in c.stays:
+            if begin <= s.admit < begin + timedelta(days=days) and not s.elective:
+                admitted[(s.admit - begin).days] += 1
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(("date", "census", "census_with_records", "emergency_admissions"))
+    for i, t in enumerate(midnights):  # the census at the midnight that ends the day
+        w.writerow(((t - timedelta(days=1)).date().isoformat(), in_bed(background, t) + with_records[i],
+                    with_records[i], admitted[i]))
+    return buf.getvalue()
+
 
 
 def wards_json(hospital: Hospital) -> dict[str, Any]:

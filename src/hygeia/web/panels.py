@@ -388,7 +388,7 @@ def operations(store: Store, places: clinical.Places, now: datetime, artefacts: 
         log.warning("bed board unavailable: %s", type(exc).__name__)
         panels.append(Panel("Bed board", missing=f"The bed board is not available yet ({type(exc).__name__})."))
     for name, title, how in (
-            ("forecast_fan.json", "Census forecast (14 days)", "`hygeia demo` computes it with hygeia.operations."
+            ("forecast_fan.json", "Census forecast (21 days)", "`hygeia demo` computes it with hygeia.operations."
                                                               "forecast"),
             ("theatre_gantt.json", "Theatre schedule", "`hygeia demo` solves a theatre list with hygeia.operations."
                                                        "theatre"),

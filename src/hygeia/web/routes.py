@@ -263,9 +263,10 @@ def _ward_data(request: Request, user: User, ward: str | None) -> tuple[list[str
     chosen = ward if ward in wards else None
     shown = [s for s in stays if chosen is None or s.ward == chosen]
     rows = clinical.ward_rows(store, shown, now_of(request))
-    for row in rows:  # every patient whose data the page shows is audited
-        audit.record(store, username=user.username, role=user.role.value, action="R", patient_id=row.patient_id,
-                     resource="web/ward", purpose=purpose_of(user))
+    with audit.chain_transaction(store) as conn:  # every patient the page shows is audited, in one commit
+        for row in rows:
+            audit.append(conn, username=user.username, role=user.role.value, action="R", patient_id=row.patient_id,
+                         resource="web/ward", purpose=purpose_of(user))
     rows.sort(key=lambda r: (-r.top_alert_level, -(r.news2 or -1), r.name))
     return wards, chosen, rows
 

@@ -84,8 +84,18 @@ def consented(store: Store, patient_id: str) -> bool:
 # -- the export job -----------------------------------------------------------------------------
 
 def _set(store: Store, job: str, **values: Any) -> None:
+    """Update a job; a cancelled job stays cancelled (a DELETE may land before the job thread's first write)."""
     with store.engine.begin() as conn:
-        conn.execute(update(bulk_exports).where(bulk_exports.c.id == job).values(**values))
+        conn.execute(update(bulk_exports).where(bulk_exports.c.id == job, bulk_exports.c.status != "cancelled")
+                     .values(**values))
+
+
+def _cancelled(store: Store, job: str, out_dir: Path) -> bool:
+    """Whether the job was cancelled; if so its files (written after the DELETE removed them) go too."""
+    if _status(store, job).status != "cancelled":
+        return False
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return True
 
 
 def _status(store: Store, job: str) -> Any:
@@ -104,7 +114,7 @@ def run_export(store: Store, job: str, out_dir: Path, patients: list[str], types
         out_dir.mkdir(parents=True, exist_ok=True)
         for i, pid in enumerate(patients):
             if i % 25 == 0 and i:
-                if _status(store, job).status == "cancelled":
+                if _cancelled(store, job, out_dir):
                     return
                 _set(store, job, progress=f"{100 * i // max(1, len(patients))}% ({i}/{len(patients)} patients)")
             if not consented(store, pid):
@@ -121,7 +131,7 @@ def run_export(store: Store, job: str, out_dir: Path, patients: list[str], types
                 counts[rtype] = counts.get(rtype, 0) + 1
         for handle in files.values():
             handle.close()
-        if _status(store, job).status == "cancelled":
+        if _cancelled(store, job, out_dir):
             return
         output = [{"type": t, "url": f"{base_url}/fhir/bulkfiles/{job}/{t}.ndjson", "count": n}
                   for t, n in sorted(counts.items())]

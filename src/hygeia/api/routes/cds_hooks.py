@@ -6,7 +6,8 @@ pharmacogenomic phenotypes on file, stored risk assessments), ``hygeia-order-sel
 ``hygeia.pgx.assess_order``). Data comes from the request's prefetch, else from the FHIR server named
 in the request (``fhirServer`` + ``fhirAuthorization``), else from Hygeia's own store; 412 when the
 data cannot be had. Cards are renderings of Findings (``hygeia.findings.to_cds_card``). Every call
-must carry a JWT signed by a registered CDS client (``hygeia.governance.smart.verify_client_jwt``).
+must carry a JWT signed by a registered CDS client (``hygeia.governance.smart.check_client_jwt``); its
+``jti`` and the call's audit entry commit in one transaction.
 
 Decision support for a clinician: cards inform, they do not replace, clinical judgement.
 """
@@ -19,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import httpx
-import pandas as pd
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+import orjson
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert
 
@@ -32,7 +33,7 @@ from hygeia.findings import Finding, Indicator, Source, to_cds_card
 from hygeia.governance import audit
 from hygeia.governance.access import AccessError
 from hygeia.governance.schema import cds_feedback
-from hygeia.governance.smart import Client, verify_client_jwt
+from hygeia.governance.smart import VerifiedJwt, check_client_jwt
 from hygeia.pgx import assess_order, record_phenotypes
 from hygeia.pgx.cds import SimpleRecord
 from hygeia.pgx.kb import KbError
@@ -142,24 +143,48 @@ class CardsResponse(BaseModel):
 
 # -- authentication -----------------------------------------------------------------------------
 
-def cds_client(request: Request, store: StoreDep,
-               authorization: Annotated[str | None, Header(max_length=16_384)] = None) -> Client:
-    """The registered CDS client whose signed JWT is in the Authorization header (401 otherwise)."""
+async def cds_client(request: Request, store: StoreDep,
+                     authorization: Annotated[str | None, Header(max_length=16_384)] = None) -> VerifiedJwt:
+    """The registered CDS client whose signed JWT is in the Authorization header (401 otherwise). Its ``jti``
+    is recorded by :func:`_commit`, in the transaction that writes the call's audit entry.
+
+    Runs on the event loop: the check is CPU work (one signature) on cached keys; the store is read only
+    when the client cache is cold (once per client per ``JwksCache.client_ttl``), which is brief."""
     if authorization is None or not authorization.lower().startswith("bearer "):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a CDS client JWT is required: "
                             "'Authorization: Bearer <jwt>'", headers={"WWW-Authenticate": "Bearer"})
     url = str(request.url).split("?")[0]
     audiences = [url, url.removesuffix("/feedback")]
     try:
-        client, _ = verify_client_jwt(store, authorization[7:].strip(), kind="cds", audience=audiences,
-                                      keys=jwks_cache(request))
+        return check_client_jwt(store, authorization[7:].strip(), kind="cds", audience=audiences,
+                                keys=jwks_cache(request))
     except AccessError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc),
-                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
-    return client
+        raise _unauthorized(exc) from None
 
 
-ClientDep = Annotated[Client, Depends(cds_client)]
+def _unauthorized(exc: AccessError) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc),
+                         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+CallerDep = Annotated[VerifiedJwt, Depends(cds_client)]
+
+
+def _commit(store: Store, caller: VerifiedJwt, entry: dict[str, Any] | None = None,
+            feedback_rows: list[dict[str, Any]] | None = None) -> None:
+    """One transaction per call: the JWT's jti (replay record), the audit entry, feedback rows. A jti that
+    another process accepted first is refused (401) and nothing is written but a denied audit entry."""
+    try:
+        with audit.chain_transaction(store) as conn:
+            caller.remember(conn)
+            if entry is not None:
+                audit.append(conn, **entry)
+            if feedback_rows:
+                conn.execute(insert(cds_feedback), feedback_rows)
+    except AccessError as exc:
+        if entry is not None:
+            audit.record(store, **{**entry, "outcome": "4", "detail": f"401: {exc}"})
+        raise _unauthorized(exc) from None
 
 
 @router.get("")
@@ -218,11 +243,16 @@ class Fetcher:
             raise DataUnavailable(f"the FHIR server sent invalid JSON for prefetch {key!r}") from None
 
 
+def _from_store(hook: HookRequest, service: dict[str, Any]) -> bool:
+    """Whether the data comes from Hygeia's own store: no prefetch for the service and no fhirServer."""
+    prefetch = hook.prefetch or {}
+    return hook.fhirServer is None and not any(prefetch.get(k) is not None for k in service["prefetch"])
+
+
 def _record(store: Store, hook: HookRequest, service: dict[str, Any], patient_id: str, keys: tuple[str, ...]
             ) -> PatientRecord:
     """The patient's record: from prefetch / the named FHIR server, or Hygeia's own store."""
-    prefetch = hook.prefetch or {}
-    if hook.fhirServer is None and not any(prefetch.get(k) is not None for k in keys):
+    if _from_store(hook, service):
         try:
             return PatientRecord.load(store, patient_id)
         except NotFound:
@@ -249,16 +279,12 @@ _NEWS2_OF_VITAL = {"respiratory_rate": "respiratory_rate", "spo2": "spo2", "syst
 
 def news2_from_record(record: PatientRecord) -> Finding | None:
     """NEWS2 (RCP 2017, via hygeia.ews) from the latest value of each parameter in the record's vitals."""
-    latest = record.latest_vitals()
-    latest = latest[latest["name"].isin(list(_NEWS2_OF_VITAL))].dropna(subset=["time"])
-    if latest.empty:
-        return None
     readings: dict[str, tuple[Any, datetime, str | None]] = {}
-    records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in latest.to_dict("records")]
-    for row in records:
-        when = pd.Timestamp(row["time"]).to_pydatetime()
-        ref = f"Observation/{row['resource_id']}" if row["resource_id"] else None
+    for row in record.latest_vital_readings():  # plain rows: a DataFrame here would cost more than the query
         name, number = str(row["name"]), row["value"]
+        if name not in _NEWS2_OF_VITAL:
+            continue
+        ref = f"Observation/{row['resource_id']}" if row["resource_id"] else None
         if name == "consciousness":
             value: Any = row["value_str"]
         elif number is None or number != number:
@@ -269,7 +295,7 @@ def news2_from_record(record: PatientRecord) -> Finding | None:
             value = float(number)
         if value is None:
             continue
-        readings[_NEWS2_OF_VITAL[name]] = (value, when, ref)
+        readings[_NEWS2_OF_VITAL[name]] = (value, row["time"], ref)
     if not readings:
         return None
     now = max(r[1] for r in readings.values())
@@ -305,10 +331,10 @@ def phenotype_finding(patient_id: str, phenotypes: dict[str, GenePhenotype]) -> 
                    source=CPIC, version="record")
 
 
-def risk_findings(record: PatientRecord) -> list[Finding]:
+def risk_findings(patient_id: str, assessments: list[dict[str, Any]]) -> list[Finding]:
     """The latest stored RiskAssessment per predicted outcome."""
     latest: dict[str, dict[str, Any]] = {}
-    for ra in sorted(record.resources("RiskAssessment"), key=lambda r: str(r.get("occurrenceDateTime", ""))):
+    for ra in sorted(assessments, key=lambda r: str(r.get("occurrenceDateTime", ""))):
         if ra.get("status") not in ("final", "amended", "corrected", "preliminary"):
             continue
         for pred in ra.get("prediction") or []:
@@ -322,7 +348,7 @@ def risk_findings(record: PatientRecord) -> list[Finding]:
         summary = f"Predicted risk of {outcome}: {item['p']:.0%}"[:140]
         detail = (f"Stored RiskAssessment/{ra.get('id')} ({ra.get('occurrenceDateTime', 'undated')}), "
                   f"method: {method}.")
-        out.append(Finding(patient_id=record.id, capability="risk", kind=str(outcome)[:64], summary=summary,
+        out.append(Finding(patient_id=patient_id, capability="risk", kind=str(outcome)[:64], summary=summary,
                            detail=detail, source=Source(label=str(method)[:200]), version="stored"))
     return out
 
@@ -378,55 +404,73 @@ def _draft_orders(hook: HookRequest, selected_only: bool) -> list[dict[str, Any]
     return orders
 
 
-def _call(store: Store, client: Client, service_id: str, hook: HookRequest) -> CardsResponse:
-    service = SERVICES.get(service_id)
-    if service is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no CDS service {service_id!r}")
-    if hook.hook != service["hook"]:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"this service answers '{service['hook']}', "
-                            f"not {hook.hook!r}")
-    if hook.fhirAuthorization is not None and hook.fhirServer is None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "fhirAuthorization given without fhirServer")
-    pid = _patient_id(hook)
+def _cards(store: Store, service: dict[str, Any], hook: HookRequest, pid: str) -> list[dict[str, Any]]:
+    """The service's cards (400 for a malformed request, DataUnavailable when the data cannot be had)."""
     orders: list[dict[str, Any]] = []
     if service["hook"] != "patient-view":
         orders = _draft_orders(hook, selected_only=service["hook"] == "order-select")
-    keys = tuple(service["prefetch"])
-    try:
-        record = _record(store, hook, service, pid, keys)
-        if service["hook"] == "patient-view":
-            findings = [f for f in (news2_from_record(record), phenotype_finding(pid, phenotypes_of(record)))
-                        if f is not None]
-            cards = [_card(f) for f in findings + risk_findings(record)]
+    record = _record(store, hook, service, pid, tuple(service["prefetch"]))
+    if service["hook"] == "patient-view":
+        findings = [f for f in (news2_from_record(record), phenotype_finding(pid, phenotypes_of(record)))
+                    if f is not None]
+        if _from_store(hook, service):  # only the RiskAssessments, not the whole chart PatientRecord groups
+            assessments = list(store.patient_resources(pid, ["RiskAssessment"]))
         else:
-            cards = _order_cards(record, orders)
-    except DataUnavailable as exc:
-        audit.record(store, username=f"cds:{client.client_id}", role=client.role.value, action="E",
-                     patient_id=pid, resource=f"cds-services/{service_id}", outcome="4",
-                     detail=f"412: {exc}"[:500])
-        raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, str(exc)) from None
-    audit.record(store, username=f"cds:{client.client_id}", role=client.role.value, action="E", patient_id=pid,
-                 resource=f"cds-services/{service_id}", detail=f"{len(cards)} cards")
-    return CardsResponse(cards=cards)
+            assessments = record.resources("RiskAssessment")
+        return [_card(f) for f in findings + risk_findings(pid, assessments)]
+    return _order_cards(record, orders)
 
 
 @router.post("/{service_id}", response_model=CardsResponse,
              responses={401: {"description": "CDS client JWT missing or invalid"},
                         412: {"description": "required data could not be obtained"}})
-def call_service(service_id: str, hook: HookRequest, store: StoreDep, client: ClientDep) -> CardsResponse:
+def call_service(service_id: str, hook: HookRequest, store: StoreDep, caller: CallerDep) -> Response:
     """Invoke a CDS service (patient-view, order-select, order-sign)."""
-    return _call(store, client, service_id, hook)
+    # A plain `def`: the reads and the commit are blocking, so they run in the threadpool, not the event loop.
+    client = caller.client
+    try:
+        service = SERVICES.get(service_id)
+        if service is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no CDS service {service_id!r}")
+        if hook.hook != service["hook"]:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, f"this service answers '{service['hook']}', "
+                                f"not {hook.hook!r}")
+        if hook.fhirAuthorization is not None and hook.fhirServer is None:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "fhirAuthorization given without fhirServer")
+        pid = _patient_id(hook)
+    except HTTPException:
+        _commit(store, caller)  # the jti is spent even by a refused call
+        raise
+    entry: dict[str, Any] = {"username": f"cds:{client.client_id}", "role": client.role.value, "action": "E",
+                             "patient_id": pid, "resource": f"cds-services/{service_id}"}
+    try:
+        cards = _cards(store, service, hook, pid)
+    except DataUnavailable as exc:
+        _commit(store, caller, {**entry, "outcome": "4", "detail": f"412: {exc}"[:500]})
+        raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, str(exc)) from None
+    except HTTPException as exc:
+        _commit(store, caller, {**entry, "outcome": "4", "detail": f"{exc.status_code}: {exc.detail}"[:500]})
+        raise
+    except Exception as exc:  # audited as a serious failure (AuditEvent outcome 8), then the 500 handler answers
+        _commit(store, caller, {**entry, "outcome": "8", "detail": f"500: {type(exc).__name__}"})
+        raise
+    _commit(store, caller, {**entry, "detail": f"{len(cards)} cards"})
+    # Serialised once with orjson: the cards are built here, re-validating them through the model gains nothing.
+    return Response(orjson.dumps({"cards": cards, "systemActions": []}), media_type="application/json")
 
 
 @router.post("/{service_id}/feedback", responses={401: {"description": "CDS client JWT missing or invalid"}})
-def feedback(service_id: str, body: FeedbackRequest, store: StoreDep, client: ClientDep) -> dict[str, int]:
+def feedback(service_id: str, body: FeedbackRequest, store: StoreDep, caller: CallerDep) -> dict[str, int]:
     """Store card outcomes (accepted / overridden with the reason) for the governance board."""
+    client = caller.client
     if service_id not in SERVICES:
+        _commit(store, caller)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no CDS service {service_id!r}")
     now = datetime.now(UTC)
     rows = []
     for item in body.feedback:
         if item.outcome == "overridden" and item.acceptedSuggestions:
+            _commit(store, caller)
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "an overridden card has no accepted suggestions")
         reason = item.overrideReason.reason if item.overrideReason else None
         stamp = item.outcomeTimestamp if item.outcomeTimestamp.tzinfo else item.outcomeTimestamp.replace(tzinfo=UTC)
@@ -437,6 +481,5 @@ def feedback(service_id: str, body: FeedbackRequest, store: StoreDep, client: Cl
                      "override_display": reason.display if reason else None,
                      "user_comment": item.overrideReason.userComment if item.overrideReason else None,
                      "outcome_time": stamp, "received": now, "client": client.client_id})
-    with store.engine.begin() as conn:
-        conn.execute(insert(cds_feedback), rows)
+    _commit(store, caller, feedback_rows=rows)
     return {"stored": len(rows)}

@@ -13,6 +13,7 @@ store. Decision support for a clinician: RCP, National Early Warning Score (NEWS
 from __future__ import annotations
 
 import hashlib
+import pickle
 from datetime import timedelta
 from typing import Any
 
@@ -21,9 +22,10 @@ import numpy.typing as npt
 import orjson
 import pandas as pd
 
-from hygeia.engine.core import Job, Row
+from hygeia.engine.core import Job, Partition, Row, chunks, fingerprint
 from hygeia.engine.jobs.store import open_store, patient_partitions
 from hygeia.ews import news2_observation, score_news2, score_news2_arrays
+from hygeia.ews.batch import score_rows
 from hygeia.records.record import PatientRecord
 from hygeia.records.store import Store
 
@@ -154,6 +156,27 @@ def backfill_partition(payload: tuple[str, list[str], tuple[float, bool]]) -> li
     return rows
 
 
+def score_rows_partition(payload: tuple[list[dict[str | None, object]], int]) -> list[Row]:
+    """``hygeia ews score``'s rows: CSV rows (as ``csv.DictReader`` yields them) scored by
+    ``hygeia.ews.batch.score_rows``, output columns added."""
+    rows, n_fields = payload
+    return score_rows(rows, n_fields)
+
+
+def plan_csv_rows(rows: list[dict[str | None, object]], n_fields: int, *, partition_size: int = 20_000) -> Job:
+    """NEWS2 for CSV rows in partitions of ``partition_size`` rows (output in input order via a MemorySink)."""
+    parts = tuple(
+        Partition(
+            f"{k:06d}",
+            (group, n_fields),
+            len(group),
+            fingerprint("ews-csv/1", n_fields, pickle.dumps(group, protocol=pickle.HIGHEST_PROTOCOL)),
+        )
+        for k, group in enumerate(chunks(rows, partition_size))
+    )
+    return Job("ews-score", score_rows_partition, parts)
+
+
 def plan_ews_backfill(
     store: Store,
     *,
@@ -171,4 +194,11 @@ def plan_ews_backfill(
     )
 
 
-__all__ = ["JOB_VERSION", "backfill_partition", "plan_ews_backfill", "timeline"]
+__all__ = [
+    "JOB_VERSION",
+    "backfill_partition",
+    "plan_csv_rows",
+    "plan_ews_backfill",
+    "score_rows_partition",
+    "timeline",
+]

@@ -22,6 +22,7 @@ import orjson
 
 from hygeia.engine.core import Job, Partition, Row, chunks, fingerprint
 from hygeia.pgx import KnowledgeBase, MatchOptions, iter_match_vcf, load_kb, phenotype_sample, recommend
+from hygeia.pgx.pipeline import OutsideCall
 
 JOB_VERSION = "pgx-match/1"
 _BLOCK_ALTS = {"<NON_REF>", "<*>", "."}
@@ -175,6 +176,46 @@ def match_partition(payload: tuple[KnowledgeBase | str, bytes, MatchOptions | No
         Path(tmp).unlink(missing_ok=True)
 
 
+def match_stage_partition(
+    payload: tuple[KnowledgeBase | str, bytes, MatchOptions | None, list[OutsideCall] | None],
+) -> list[Row]:
+    """The matcher stage only (``hygeia pgx match``): ``{"sample", "result": SampleResult.to_json()}`` a sample."""
+    kb_ref, text, opts, outside = payload
+    kb = resolve_kb(kb_ref)
+    fd, tmp = tempfile.mkstemp(suffix=".vcf")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text)
+        return [{"sample": r.sample, "result": r.to_json()} for r in iter_match_vcf(kb, tmp, opts, outside)]
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def plan_pgx_stage(
+    vcf: Path | str,
+    kb: KnowledgeBase,
+    *,
+    kb_ref: KnowledgeBase | str | None = None,
+    partition_size: int = 500,
+    opts: MatchOptions | None = None,
+    outside: list[OutsideCall] | None = None,
+) -> Job:
+    """The match stage of ``vcf`` by partitions of samples (rows hold nested results: for a MemorySink)."""
+    samples, texts = split_vcf(vcf, set(kb.positions()), partition_size)
+    ref = kb if kb_ref is None else kb_ref
+    kb_id = sorted(kb.versions.items())
+    parts = tuple(
+        Partition(
+            f"{k:05d}",
+            (ref, text, opts, outside),
+            len(group),
+            fingerprint("pgx-match-stage/1", kb_id, repr(opts), repr(outside), text),
+        )
+        for k, (group, text) in enumerate(zip(chunks(samples, partition_size), texts, strict=True))
+    )
+    return Job("pgx-match-stage", match_stage_partition, parts)
+
+
 def plan_pgx_match(
     vcf: Path | str,
     kb: KnowledgeBase,
@@ -195,4 +236,13 @@ def plan_pgx_match(
     return Job("pgx-match", match_partition, parts, _schema())
 
 
-__all__ = ["JOB_VERSION", "SplitError", "match_partition", "plan_pgx_match", "resolve_kb", "split_vcf"]
+__all__ = [
+    "JOB_VERSION",
+    "SplitError",
+    "match_partition",
+    "match_stage_partition",
+    "plan_pgx_match",
+    "plan_pgx_stage",
+    "resolve_kb",
+    "split_vcf",
+]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from hygeia.engine.core import Job, Partition, Row, fingerprint
+from hygeia.engine.core import Job, Partition, Row, chunks, fingerprint
 from hygeia.engine.jobs.store import open_store, patient_partitions
 from hygeia.records.record import PatientRecord
 from hygeia.records.store import Store
@@ -80,6 +80,16 @@ def score_features_partition(payload: tuple[str, list[str], np.ndarray]) -> list
     return _score(trained, ids, pd.DataFrame(values, columns=trained.feature_names, dtype=float))
 
 
+def findings_partition(payload: tuple[str, list[str], str]) -> list[Row]:
+    """``hygeia risk score``'s Finding (probability, band, drivers) per patient: ``{"patient_id", "finding"}``."""
+    from hygeia.risk.scoring import score_record
+
+    url, ids, model_dir = payload
+    trained = load_model(model_dir)
+    store = open_store(url)
+    return [{"patient_id": pid, "finding": score_record(trained, PatientRecord.load(store, pid))} for pid in ids]
+
+
 def _model_id(model_dir: Path | str) -> tuple[str, str]:
     trained = load_model(str(Path(model_dir).resolve()))
     return trained.version, str(trained.metadata.get("model_sha256"))
@@ -104,6 +114,24 @@ def plan_risk_store(
     )
 
 
+def plan_risk_findings(
+    store: Store, model_dir: Path | str, *, partition_size: int = 200, patient_ids: list[str] | None = None
+) -> Job:
+    """Findings for the store's patients (or ``patient_ids``, in that order): rows hold Finding objects, for
+    a MemorySink (``hygeia risk score --engine …``)."""
+    folder = str(Path(model_dir).resolve())
+    trained = load_model(folder)
+    if not trained.task.from_record:
+        raise ValueError(f"task {trained.task.name} builds its features from a table, not from patient records")
+    ids = list(patient_ids) if patient_ids is not None else store.patient_ids()
+    params = ("risk-findings/1", _model_id(model_dir))
+    parts = tuple(
+        Partition(f"{k:05d}", (store.url, group, folder), len(group), fingerprint(params, group))
+        for k, group in enumerate(chunks(ids, partition_size))
+    )
+    return Job("risk-score", findings_partition, parts)
+
+
 def plan_risk_features(
     model_dir: Path | str, ids: list[str], features: pd.DataFrame, *, partition_size: int = 5000
 ) -> Job:
@@ -125,8 +153,10 @@ def plan_risk_features(
 
 __all__ = [
     "JOB_VERSION",
+    "findings_partition",
     "load_model",
     "plan_risk_features",
+    "plan_risk_findings",
     "plan_risk_store",
     "score_features_partition",
     "score_store_partition",

@@ -3,16 +3,18 @@
 The state keeps, per room-day, the patients present with their gender and age-group counts; per theatre-day and
 surgeon-day the surgery time used; per surgeon-day-theatre the number of operations; a nurse for *every* room and
 shift (empty rooms included, so an admission never uncovers a room); per nurse-shift the workload carried; per
-stay the nurses seen. Every cost component of :func:`hygeia.operations.theatre.evaluate.evaluate` is updated
-incrementally by ``_room`` (a stay entering or leaving a room), ``insert``/``remove`` (a patient's admission) and
-``set_nurse`` (a room-shift's nurse), so a move costs O(length of stay × shifts per day).
+stay and nurse the shifts she covers. Every cost component of :func:`hygeia.operations.theatre.evaluate.evaluate`
+is updated incrementally by ``_room`` (a stay entering or leaving a room), ``insert``/``remove`` (a patient's
+admission) and ``set_nurse`` (a room-shift's nurse), so a move costs O(length of stay × shifts per day).
 
 Hard constraints (room capacity, gender, compatibility, admission window, theatre and surgeon time) are never
 violated; an unscheduled mandatory patient costs ``MANDATORY_PENALTY`` so that the search (insertions that eject
 the patients in the way) drives it into the schedule. Moves: change a patient's day, room or theatre (or all);
-swap two patients' rooms; insert or postpone an optional patient; insert with ejection; change a room-shift's
-nurse; swap two rooms' nurses in a shift; give one nurse all the shifts of a stay she works. Acceptance is the
-Metropolis rule with geometric cooling over the time (or iteration) budget.
+swap two patients' rooms; swap two patients' days and theatres (mostly two of the same surgeon); insert or
+postpone an optional patient; insert with ejection (half the time pulling a delayed patient to an earlier day);
+change a room-shift's nurse; swap two rooms' nurses in a shift; give one nurse all the shifts of a stay she works.
+A relocation is checked against the hard constraints (:meth:`State.fits_moved`) before anything changes.
+Acceptance is the Metropolis rule with geometric cooling over the time (or iteration) budget.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from dataclasses import dataclass
 from hygeia.operations.theatre.model import Admission, Instance, Solution
 
 MANDATORY_PENALTY = 100_000
+TEMP_START_SCALE = 1.0  # starting temperature = this × the mean uphill step of a sample of moves
+TEMP_END = 0.3
 Progress = Callable[[float, int], None]
 
 
@@ -61,7 +65,6 @@ class State:
         self.sk = [s.skill for s in stays]
         self.is_a = [s.gender == "A" for s in stays]
         self.age = [s.age for s in stays]
-        self.seen: list[dict[int, int]] = [{} for _ in stays]
         rd = self.R * self.D
         self.rd_n, self.rd_a = [0] * rd, [0] * rd
         self.rd_age = [[0] * max(1, len(inst.age_groups)) for _ in range(rd)]
@@ -75,6 +78,7 @@ class State:
             for s, m in n.max_load.items():
                 self.ns_max[i * self.S + s] = m
         self.ns_load = [0] * ((self.N + 1) * self.S)
+        self.seen = [[0] * (self.N + 1) for _ in stays]  # stay -> nurse -> shifts of the stay she covers
         self.rs_nurse = [self.on_duty[s][r % len(self.on_duty[s])] for r in range(self.R) for s in range(self.S)]
         self.ot_av = [a for av in inst.theatre_availability for a in av]
         self.ot_load, self.ot_cnt = [0] * (self.T * self.D), [0] * (self.T * self.D)
@@ -97,47 +101,54 @@ class State:
         wl, sk, seen = self.wl[i], self.sk[i], self.seen[i]
         age, is_a = self.age[i], self.is_a[i]
         rs_nurse, ns_load, ns_max, skill = self.rs_nurse, self.ns_load, self.ns_max, self.skill
-        w_skill, w_load, w_cont = self.w_skill, self.w_load, self.w_cont
-        for dd in range(d, min(D, d + self.los[i])):
-            rd = r * D + dd
-            counts = self.rd_age[rd]
+        rd_n, rd_a, rd_age, rd_stays = self.rd_n, self.rd_a, self.rd_age, self.rd_stays
+        w_skill, w_load, w_cont, w_age = self.w_skill, self.w_load, self.w_cont, self.w_age
+        skill_cost = cont = 0
+        end = min(D, d + self.los[i])
+        k = 0
+        rs = r * S + d * spd
+        for rd in range(r * D + d, r * D + end):
+            counts = rd_age[rd]
             c = counts[age]
             if c == 0 or (c == 1 and sign < 0):  # an age group appears or disappears: the spread may change
                 before = _spread(counts)
                 counts[age] = c + sign
-                delta += self.w_age * (_spread(counts) - before)
+                delta += w_age * (_spread(counts) - before)
             else:
                 counts[age] = c + sign
-            self.rd_n[rd] += sign
+            rd_n[rd] += sign
             if is_a:
-                self.rd_a[rd] += sign
+                rd_a[rd] += sign
             if sign > 0:
-                self.rd_stays[rd].append(i)
+                rd_stays[rd].append(i)
             else:
-                self.rd_stays[rd].remove(i)
-            k = (dd - d) * spd
-            for s in range(dd * spd, dd * spd + spd):
-                n = rs_nurse[r * S + s]
+                rd_stays[rd].remove(i)
+            for _ in range(spd):
+                n = rs_nurse[rs]
                 gap = sk[k] - skill[n]
                 if gap > 0:
-                    delta += sign * w_skill * gap
-                ns = n * S + s
-                old = ns_load[ns]
-                new = old + sign * wl[k]
-                ns_load[ns] = new
-                m = ns_max[ns]
-                if new > m or old > m:
-                    delta += w_load * (max(0, new - m) - max(0, old - m))
-                c = seen.get(n, 0) + sign
-                if c == 0:
-                    del seen[n]
-                    delta -= w_cont
+                    skill_cost += gap
+                w = wl[k]
+                if w:
+                    ns = n * S + rs - r * S
+                    old = ns_load[ns]
+                    new = old + sign * w
+                    ns_load[ns] = new
+                    m = ns_max[ns]
+                    if new > m or old > m:
+                        delta += w_load * ((new - m if new > m else 0) - (old - m if old > m else 0))
+                c = seen[n]
+                if sign > 0:
+                    if c == 0:
+                        cont += 1
+                    seen[n] = c + 1
                 else:
-                    seen[n] = c
-                    if c == 1 and sign > 0:
-                        delta += w_cont
+                    if c == 1:
+                        cont -= 1
+                    seen[n] = c - 1
                 k += 1
-        return delta
+                rs += 1
+        return delta + sign * w_skill * skill_cost + w_cont * cont
 
     def fits(self, p: int, d: int, r: int, t: int) -> bool:
         """Whether unscheduled patient ``p`` can be admitted on day ``d`` to room ``r`` and theatre ``t``."""
@@ -151,6 +162,31 @@ class State:
         for rd in range(r * self.D + d, r * self.D + min(self.D, d + pt.los)):
             n = self.rd_n[rd]
             if n >= cap or (self.rd_a[rd] != (n if is_a else 0)):
+                return False
+        return True
+
+    def fits_moved(self, p: int, d: int, r: int, t: int) -> bool:
+        """Whether ``p`` would fit at (d, r, t) once taken out of its current place (if any)."""
+        od = self.start[p]
+        if od < 0:
+            return self.fits(p, d, r, t)
+        pt = self.inst.patients[p]
+        D, dur = self.D, pt.duration
+        own = dur if od == d else 0
+        od_t = t * D + d
+        if self.ot_load[od_t] + dur - (own if self.theatre[p] == t else 0) > self.ot_av[od_t]:
+            return False
+        sd = pt.surgeon * D + d
+        if self.sg_load[sd] + dur - own > self.sg_max[sd]:
+            return False
+        cap, is_a, rd_n, rd_a = self.cap[r], self.is_a[p], self.rd_n, self.rd_a
+        lo, hi = (od, od + pt.los) if self.room[p] == r else (0, 0)
+        for dd in range(d, min(D, d + pt.los)):
+            n, a = rd_n[r * D + dd], rd_a[r * D + dd]
+            if lo <= dd < hi:
+                n -= 1
+                a -= is_a
+            if n >= cap or a != (n if is_a else 0):
                 return False
         return True
 
@@ -214,12 +250,10 @@ class State:
             delta += self.w_skill * (max(0, req - sn) - max(0, req - so))
             seen = self.seen[i]
             c = seen[old] - 1
+            seen[old] = c
             if c == 0:
-                del seen[old]
                 delta -= self.w_cont
-            else:
-                seen[old] = c
-            c = seen.get(new, 0)
+            c = seen[new]
             if c == 0:
                 delta += self.w_cont
             seen[new] = c + 1
@@ -250,13 +284,11 @@ class State:
     def move_patient(self, p: int, d: int, r: int, t: int, log: list[tuple[int, int, int, int, int]]) -> bool:
         """Re-admit ``p`` at (d, r, t), or postpone it when d < 0; False (state unchanged) if it does not fit."""
         od, orr, ot = self.start[p], self.room[p], self.theatre[p]
+        if d >= 0 and not self.fits_moved(p, d, r, t):
+            return False
         if od >= 0:
             self.remove(p)
         if d >= 0:
-            if not self.fits(p, d, r, t):
-                if od >= 0:
-                    self.insert(p, od, orr, ot)
-                return False
             self.insert(p, d, r, t)
         log.append((1, p, od, orr, ot))
         return True
@@ -357,6 +389,9 @@ class _Annealer:
         self.st, self.rng = st, rng
         self.scheduled_any = list(range(st.P))
         self.stays = list(range(st.P + len(st.inst.occupants)))
+        self.by_surgeon: list[list[int]] = [[] for _ in st.inst.surgeon_ids]
+        for p, pt in enumerate(st.inst.patients):
+            self.by_surgeon[pt.surgeon].append(p)
 
     def _theatre(self, p: int, d: int) -> int:
         """A theatre with room for ``p`` on day ``d``, preferring one already open for its surgeon."""
@@ -409,10 +444,15 @@ class _Annealer:
             return st.move_patient(p, d, r, t, log)
         if u < 0.5:
             return self.swap_rooms(log)
-        if u < 0.53:
-            return self.swap_days(log)
         if u < 0.55:
-            return self.eject_insert(rng.randrange(st.P), log)
+            return self.swap_days(log)
+        if u < 0.6:
+            p = rng.randrange(st.P)
+            d = st.start[p]
+            if d > 0 and rng.random() < 0.5:  # pull a delayed patient earlier, ejecting whoever is in the way
+                earlier = [x for x in st.days[p] if x < d]
+                return bool(earlier) and self.eject_insert(p, log, rng.choice(earlier))
+            return self.eject_insert(p, log)
         stay = rng.choice(self.stays)
         d0 = st.start[stay]
         if d0 < 0:
@@ -465,7 +505,9 @@ class _Annealer:
     def swap_days(self, log: list[tuple[int, int, int, int, int]]) -> bool:
         """Two admitted patients exchange admission day and theatre (each keeps its room)."""
         st, rng = self.st, self.rng
-        p, q = rng.randrange(st.P), rng.randrange(st.P)
+        p = rng.randrange(st.P)
+        # a partner of the same surgeon most of the time: surgeon time is what usually blocks an earlier day
+        q = rng.choice(self.by_surgeon[st.inst.patients[p].surgeon]) if rng.random() < 0.7 else rng.randrange(st.P)
         dp, dq = st.start[p], st.start[q]
         if p == q or dp < 0 or dq < 0 or dp == dq or dq not in st.days[p] or dp not in st.days[q]:
             return False
@@ -479,13 +521,14 @@ class _Annealer:
         st.insert(p, dq, rp, tq)
         return True
 
-    def eject_insert(self, p: int, log: list[tuple[int, int, int, int, int]]) -> bool:
-        """Admit ``p`` at a random day and room, postponing whoever is in the way, then try to re-admit them."""
+    def eject_insert(self, p: int, log: list[tuple[int, int, int, int, int]], day: int = -1) -> bool:
+        """Admit ``p`` on ``day`` (default: a random admissible day) in a random room, postponing whoever is in the
+        way, then try to re-admit them."""
         st, rng = self.st, self.rng
         if not st.days[p] or not st.rooms[p]:
             return False
         pt = st.inst.patients[p]
-        d, r = rng.choice(st.days[p]), rng.choice(st.rooms[p])
+        d, r = day if day >= 0 else rng.choice(st.days[p]), rng.choice(st.rooms[p])
         t = self._theatre(p, d)
         if st.start[p] >= 0:
             st.move_patient(p, -1, 0, 0, log)
@@ -540,8 +583,8 @@ def anneal(st: State, time_limit: float, rng: random.Random, *, iterations: int 
         if ok and 0 < st.cost - before < MANDATORY_PENALTY // 2:
             ups.append(st.cost - before)
         st.undo(log)
-    temp0 = max(1.0, (sum(ups) / len(ups)) if ups else 10.0)
-    temp_end = 0.3
+    temp0 = max(1.0, TEMP_START_SCALE * (sum(ups) / len(ups)) if ups else 10.0)
+    temp_end = TEMP_END
     best_cost, best_snap, best_t = st.cost, st.snapshot(), time.monotonic() - t0
     it = accepted = 0
     frac, temp = 0.0, temp0
