@@ -85,3 +85,23 @@ def test_describe_plain_words() -> None:
     assert describe("age", 77.0) == "age 77"
     assert "not measured" in describe("albumin__last", float("nan"))
     assert describe("heart_rate__count", 12.0).startswith("heart rate measurements in 48 h: 12")
+
+
+def test_curated_block_hand_computed(record: PatientRecord) -> None:
+    f = record_features(record)
+    # SAPS II (Le Gall 1993): HR 140 -> 4, SBP 70 -> 5, GCS 7 -> 13, age 77 -> 16, urine 0.05 L/day -> 11,
+    # ventilated with PaO2/FiO2 160 -> 9; unmeasured components count 0 in the total.
+    assert f["saps2_48h__heart_rate"] == 4 and f["saps2_48h__systolic_bp"] == 5 and f["saps2_48h__gcs"] == 13
+    assert f["saps2_48h__age"] == 16 and f["saps2_48h__urine"] == 11 and f["saps2_48h__pf"] == 9
+    assert math.isnan(f["saps2_48h__bilirubin"])
+    assert f["saps2_48h__total"] == 58
+    # APACHE II (Knaus 1985): 15 - GCS 7 = 8, age 77 -> 6, HR 140 -> 3, FiO2 50 %: A-aDO2 = 0.5*713 - 40/0.8 - 80
+    # = 226.5 -> 2.
+    assert f["apache2_48h__gcs"] == 8 and f["apache2_48h__age"] == 6 and f["apache2_48h__oxygenation"] == 2
+    assert f["apache2_48h__total"] == 19
+    assert f["urine_output__ml_kg_h"] == pytest.approx(100 / 70 / 48)
+    # HR 100 @0.5 h, 120 @10 h, 140 @30 h, each held until the next (the last until 48 h).
+    assert f["heart_rate__twmean"] == pytest.approx((100 * 9.5 + 120 * 20 + 140 * 18) / 47.5)
+    assert math.isnan(f["heart_rate__late_minus_early"])  # nothing in the last 12 h
+    assert f["lactate__clearance"] == pytest.approx((2.0 - 4.1) / 2.0)
+    assert describe("heart_rate__twmean", 123.6).startswith("heart rate 124 /min, time-weighted mean over 48 h")

@@ -9,6 +9,12 @@ Physiology scores are *SAPS-like* and *SOFA-like* components computed from what 
 they are features, not validated scores:
 - SAPS (I): Le Gall JR et al. A simplified acute physiology score for ICU patients.
   Crit Care Med 1984;12:975-977 (worst value in the first 24 h, 0-4 points per variable).
+- SAPS II: Le Gall JR, Lemeshow S, Saulnier F. A new Simplified Acute Physiology Score (SAPS II)
+  based on a European/North American multicenter study. JAMA 1993;270:2957-2963 (Table 1; chronic
+  disease and admission type are not in the record).
+- APACHE II acute physiology and age points: Knaus WA et al. APACHE II: a severity of disease
+  classification system. Crit Care Med 1985;13:818-829 (Fig. 1; no chronic health points, no
+  doubling of creatinine points for acute renal failure).
 - SOFA: Vincent JL et al. The SOFA score to describe organ dysfunction/failure.
   Intensive Care Med 1996;22:707-710 (vasopressor doses are not in the record: cardiovascular
   component uses MAP < 70 mmHg only).
@@ -49,6 +55,9 @@ STAT_WORDS: dict[str, str] = {
     "delta": "change latest minus first", "since_last": "hours since last measured",
     "recent_mean": "mean over the last 12 h", "sum": "total over {w} h", "sum_first24": "total in the first 24 h",
     "sum_last24": "total in the last 24 h",
+    "late_minus_early": "mean of the last 12 h minus mean of the first 12 h", "twmean": "time-weighted mean over {w} h",
+    "ml_kg_h": "mL/kg/h over {w} h", "ml_kg_h_last24": "mL/kg/h over the last 24 h",
+    "clearance": "fall from first to latest, fraction of first", "total": "points",
 }
 RECENT_H = 12.0
 
@@ -176,6 +185,48 @@ SOFA_GCS = ((-INF, 6, 4), (6, 10, 3), (10, 13, 2), (13, 15, 1))
 SOFA_CREATININE = ((5, INF, 4), (3.5, 5, 3), (2, 3.5, 2), (1.2, 2, 1))
 
 
+# SAPS II points (Le Gall 1993, Table 1), worst value in the window; units as stored (BUN mg/dL,
+# bilirubin mg/dL, WBC 10^3/uL). PaO2/FiO2 points count only under mechanical ventilation.
+SAPS2_BANDS: dict[str, tuple[tuple[float, float, int], ...]] = {
+    "heart_rate": ((-INF, 40, 11), (40, 70, 2), (120, 160, 4), (160, INF, 7)),
+    "systolic_bp": ((-INF, 70, 13), (70, 100, 5), (200, INF, 2)),
+    "temperature": ((39, INF, 3),),
+    "bun": ((28, 84, 6), (84, INF, 10)),
+    "wbc": ((-INF, 1, 12), (20, INF, 3)),
+    "potassium": ((-INF, 3, 3), (5, INF, 3)),
+    "sodium": ((-INF, 125, 5), (145, INF, 1)),
+    "bicarbonate": ((-INF, 15, 6), (15, 20, 3)),
+    "bilirubin": ((4, 6, 4), (6, INF, 9)),
+    "gcs": ((-INF, 6, 26), (6, 9, 13), (9, 11, 7), (11, 14, 5)),
+}
+SAPS2_AGE = ((40, 60, 7), (60, 70, 12), (70, 75, 15), (75, 80, 16), (80, INF, 18))
+SAPS2_PF = ((-INF, 100, 11), (100, 200, 9), (200, INF, 6))
+SAPS2_URINE_L = ((-INF, 0.5, 11), (0.5, 1.0, 4))
+# APACHE II acute physiology points (Knaus 1985, Fig. 1); GCS contributes 15 - GCS.
+APACHE2_BANDS: dict[str, tuple[tuple[float, float, int], ...]] = {
+    "temperature": ((41, INF, 4), (39, 41, 3), (38.5, 39, 1), (34, 36, 1), (32, 34, 2), (30, 32, 3), (-INF, 30, 4)),
+    "mean_bp": ((160, INF, 4), (130, 160, 3), (110, 130, 2), (50, 70, 2), (-INF, 50, 4)),
+    "heart_rate": ((180, INF, 4), (140, 180, 3), (110, 140, 2), (55, 70, 2), (40, 55, 3), (-INF, 40, 4)),
+    "respiratory_rate": ((50, INF, 4), (35, 50, 3), (25, 35, 1), (10, 12, 1), (6, 10, 2), (-INF, 6, 4)),
+    "ph": ((7.7, INF, 4), (7.6, 7.7, 3), (7.5, 7.6, 1), (7.25, 7.33, 2), (7.15, 7.25, 3), (-INF, 7.15, 4)),
+    "sodium": ((180, INF, 4), (160, 180, 3), (155, 160, 2), (150, 155, 1), (120, 130, 2), (111, 120, 3),
+               (-INF, 111, 4)),
+    "potassium": ((7, INF, 4), (6, 7, 3), (5.5, 6, 1), (3, 3.5, 1), (2.5, 3, 2), (-INF, 2.5, 4)),
+    "creatinine": ((3.5, INF, 4), (2, 3.5, 3), (1.5, 2, 2), (-INF, 0.6, 2)),
+    "hematocrit": ((60, INF, 4), (50, 60, 2), (46, 50, 1), (20, 30, 2), (-INF, 20, 4)),
+    "wbc": ((40, INF, 4), (20, 40, 2), (15, 20, 1), (1, 3, 2), (-INF, 1, 4)),
+}
+APACHE2_AGE = ((45, 55, 2), (55, 65, 3), (65, 75, 5), (75, INF, 6))
+APACHE2_AADO2 = ((500, INF, 4), (350, 500, 3), (200, 350, 2))  # FiO2 >= 50 %
+APACHE2_PAO2 = ((-INF, 55, 4), (55, 61, 3), (61, 71, 1))  # FiO2 < 50 %
+# Variables with early/late and time-weighted summaries (the curated trend block).
+TREND: tuple[str, ...] = (
+    "heart_rate", "respiratory_rate", "temperature", "systolic_bp", "mean_bp", "gcs", "bun", "creatinine", "lactate",
+    "platelets", "wbc", "bicarbonate", "ph", "hematocrit", "sodium", "potassium", "glucose", "spo2", "fio2", "pao2",
+    "paco2", "bilirubin",
+)
+
+
 def _worst_points(v: np.ndarray, table: Sequence[tuple[float, float, int]]) -> float:
     if len(v) == 0:
         return math.nan
@@ -268,6 +319,109 @@ def _scores(series: dict[str, tuple[np.ndarray, np.ndarray]], obs: Observations,
     return out
 
 
+def _twmean(t: np.ndarray, v: np.ndarray, window: float) -> float:
+    """Time-weighted mean: each value holds until the next measurement (the last until the window ends)."""
+    if len(v) == 0:
+        return math.nan
+    w = np.diff(np.append(t, window))
+    return float((v * w).sum() / w.sum()) if w.sum() > 0 else float(v[-1])
+
+
+def _oxygenation(series: dict[str, tuple[np.ndarray, np.ndarray]], vent: Sequence[float], lo: float,
+                 hi: float) -> list[tuple[float, float, float]]:
+    """(PaO2, FiO2 %, PaCO2) at each PaO2 in [lo, hi): FiO2 carried forward (21 % before any FiO2 when not
+    ventilated, unknown when ventilated), PaCO2 of the same time or 40 mmHg."""
+    empty = (np.array([]), np.array([]))
+    t_pa, pa = series.get("pao2", empty)
+    t_fi, fi = series.get("fio2", empty)
+    t_pc, pc = series.get("paco2", empty)
+    out = []
+    for t, p in zip(t_pa, pa, strict=True):
+        if not lo <= t < hi:
+            continue
+        prior = fi[t_fi <= t + 1e-9]
+        f = float(prior[-1]) if len(prior) else (21.0 if not any(h <= t for h in vent) else math.nan)
+        same = pc[np.abs(t_pc - t) < 1e-6]
+        out.append((float(p), f, float(same[0]) if len(same) else 40.0))
+    return out
+
+
+def _severity(series: dict[str, tuple[np.ndarray, np.ndarray]], obs: Observations, lo: float,
+              hi: float) -> dict[str, dict[str, float]]:
+    """SAPS II, APACHE II (acute physiology + age) and SOFA points per component, worst value in [lo, hi)
+    hours; NaN = not measured (counted as 0 in the totals, as the scores do)."""
+    def win(name: str) -> np.ndarray:
+        if name not in series:
+            return np.array([])
+        t, v = series[name]
+        return v[(t >= lo) & (t < hi)]
+
+    ventilated = any(h < hi for h in obs.mech_vent_hours)
+    urine = win("urine_output")
+    urine_l_day = urine.sum() / 1000.0 * 24.0 / (hi - lo) if len(urine) else math.nan
+    age = obs.age if obs.age is not None else math.nan
+    ox = _oxygenation(series, obs.mech_vent_hours, lo, hi)
+    pf = [p / (f / 100.0) for p, f, _ in ox if f == f and f > 0]
+    saps2 = {k: _worst_points(win(k), table) for k, table in SAPS2_BANDS.items()}
+    saps2["age"] = _points(age, SAPS2_AGE)
+    saps2["urine"] = _points(urine_l_day, SAPS2_URINE_L)
+    saps2["pf"] = (_points(min(pf), SAPS2_PF) if pf else math.nan) if ventilated else 0.0
+    apache2 = {k: _worst_points(win(k), table) for k, table in APACHE2_BANDS.items()}
+    gcs = win("gcs")
+    apache2["gcs"] = float(15 - gcs.min()) if len(gcs) else math.nan
+    apache2["age"] = _points(age, APACHE2_AGE)
+    oxygen = [_points(f / 100 * 713 - c / 0.8 - p, APACHE2_AADO2) if f >= 50 else _points(p, APACHE2_PAO2)
+              for p, f, c in ox if f == f]
+    apache2["oxygenation"] = max(oxygen) if oxygen else math.nan
+    resp = _points(min(pf), SOFA_PF) if pf else math.nan
+    if resp == resp and resp >= 3 and not ventilated:
+        resp = 2.0  # SOFA gives 3-4 points only with respiratory support
+    mbp = win("mean_bp")
+    renal_c = _worst_points(win("creatinine"), SOFA_CREATININE)
+    urine_day = urine_l_day * 1000.0
+    renal_u = 4.0 if urine_day < 200 else 3.0 if urine_day < 500 else 0.0 if urine_day == urine_day else math.nan
+    sofa = {"respiration": resp, "coagulation": _worst_points(win("platelets"), SOFA_PLATELETS),
+            "liver": _worst_points(win("bilirubin"), SOFA_BILIRUBIN),
+            "cardiovascular": (1.0 if mbp.min() < 70 else 0.0) if len(mbp) else math.nan,
+            "cns": _worst_points(gcs, SOFA_GCS),
+            "renal": float(np.nanmax([renal_c, renal_u])) if renal_c == renal_c or renal_u == renal_u else math.nan}
+    return {"saps2": saps2, "apache2": apache2, "sofa": sofa}
+
+
+def curated_features(series: dict[str, tuple[np.ndarray, np.ndarray]], obs: Observations,
+                     window: float = 48.0) -> dict[str, float]:
+    """The curated block: SAPS II / APACHE II / SOFA points over the whole window (per component and
+    total) and totals for the first and last 24 h; urine output per kg per hour; mean of the last 12 h
+    minus mean of the first 12 h and the time-weighted mean of the main variables; lactate clearance.
+    An empty ``series`` gives every name of the block (all NaN or 0)."""
+    out: dict[str, float] = {}
+    for tag, lo in (("48h", 0.0), ("first24", 0.0), ("last24", window - 24.0)):
+        hi = 24.0 if tag == "first24" else window + 1e-9
+        for score, points in _severity(series, obs, lo, hi).items():
+            if score == "sofa" and tag != "48h":
+                continue  # SOFA-like totals of the first and last 24 h: window_features' older block
+            if tag == "48h":
+                out.update({f"{score}_48h__{k}": v for k, v in points.items()})
+            out[f"{score}_{tag}__total"] = float(np.nansum(list(points.values())))
+    empty = (np.array([]), np.array([]))
+    weight = float(np.median(series["weight"][1])) if "weight" in series else math.nan
+    t, v = series.get("urine_output", empty)
+    total, last24 = (float(v.sum()), float(v[t >= window - 24].sum())) if len(v) else (math.nan, math.nan)
+    per_kg = weight == weight and weight > 0
+    out["urine_output__ml_kg_h"] = total / weight / window if per_kg else math.nan
+    out["urine_output__ml_h"] = total / window
+    out["urine_output__ml_kg_h_last24"] = last24 / weight / 24.0 if per_kg else math.nan
+    out["urine_output__ml_h_last24"] = last24 / 24.0
+    for name in TREND:
+        t, v = series.get(name, empty)
+        early, late = v[t < RECENT_H], v[t >= window - RECENT_H]
+        out[f"{name}__late_minus_early"] = float(late.mean() - early.mean()) if len(early) and len(late) else math.nan
+        out[f"{name}__twmean"] = _twmean(t, v, window)
+    t, v = series.get("lactate", empty)
+    out["lactate__clearance"] = float((v[0] - v[-1]) / v[0]) if len(v) > 1 and v[0] > 0 else math.nan
+    return out
+
+
 def window_features(obs: Observations, window: float = 48.0) -> dict[str, float]:
     """All features of one record's observations over ``[0, window]`` hours after the index time."""
     f = obs.frame
@@ -311,6 +465,7 @@ def window_features(obs: Observations, window: float = 48.0) -> dict[str, float]
     out.update(_scores(series, obs, 0.0, 24.0, "first24"))
     out.update(_scores(series, obs, window - 24.0, window + 1e-9, "last24"))
     out["sofa__change"] = out["sofa_last24__total"] - out["sofa_first24__total"]
+    out.update({k: v for k, v in curated_features(series, obs, window).items() if k not in out})
     return out
 
 
