@@ -7,9 +7,10 @@ ES384-signed CDS client JWT (unique jti: replay protection stays on), pre-genera
 
 With ``--think-ms 0`` (the default) every client sends its next request the moment the previous answer
 arrives: a saturation test, where latency is bounded below by connections / throughput (50 clients at
-300 req/s wait >= 167 ms whatever the per-request cost). ``--think-ms T`` gives each client a pause of T
-ms between its requests (wrk's ``delay()``), as clinicians opening charts do: the offered rate is then at
-most connections x 1000 / T requests/s, and latency shows the service time under that load.
+300 req/s wait >= 167 ms whatever the per-request cost). ``--think-ms T`` gives each client a random pause
+between its requests, uniform on 0-2T ms (mean T; wrk's ``delay()``, like locust's ``between``), as clinicians
+opening charts do: the offered rate is then at most connections x 1000 / T requests/s, and latency shows
+the service time under that load. (A fixed pause would keep the 50 clients in lock-step: bursts of 50.)
 
 Prints requests/s, p50/p99 latency and errors per hook beside the goal (p99 < 100 ms, zero errors) and
 the CDS Hooks spec's guidance (~500 ms), the server processes' CPU per request (load independent, unlike
@@ -60,7 +61,7 @@ function request()
   return wrk.format("POST", nil, {["Content-Type"] = "application/json",
                                   ["Authorization"] = "Bearer " .. tokens[((idx - 1) %% #tokens) + 1]}, body)
 end
-function delay() return %(think)d end
+function delay() if %(think)d == 0 then return 0 end return math.random(0, 2 * %(think)d) end
 """
 
 

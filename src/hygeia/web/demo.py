@@ -238,7 +238,11 @@ class Builder:
             for when, group in by_time.items():
                 outcome = monitor.process(stay.patient_id, group, now=datetime.fromisoformat(when))
                 raised += len(outcome.alerts)
-        return f"{len(stays)} inpatients scored, {raised} alerts raised, {len(stays)} bedside devices bound"
+        from hygeia.ews.monitor import open_alerts
+
+        # ingest already scored each patient's latest vitals (and raised what they called for)
+        return (f"{len(stays)} inpatients scored over their last 24 h, {raised} further alerts raised, "
+                f"{len(open_alerts(self.store))} open; {len(stays)} bedside devices bound")
 
     # -- step "risk models" ------------------------------------------------------------------------------
     def risk_models(self) -> str:
