@@ -104,8 +104,12 @@ def test_level_check_equals_the_full_score() -> None:
             readings[p] = Reading(value, when)
         scale = rng.choice([1, 2])
         full = score_news2(readings, now=NOW, scale=scale, max_age=timedelta(hours=12))
-        assert news2_level(readings, now=NOW, scale=scale, max_age=timedelta(hours=12)) == (
-            full.total, full.any_red_3, full.level), readings
+        points: dict[str, int] = {}
+        stale: list[str] = []
+        assert news2_level(readings, now=NOW, scale=scale, max_age=timedelta(hours=12), points_of=points,
+                           stale=stale) == (full.total, full.any_red_3, full.level), readings
+        assert points == {p: s.score for p, s in full.scores.items()}, readings
+        assert sorted(stale) == sorted(full.stale), readings
 
 
 def test_patient_state_updates_score_as_the_full_score_does() -> None:
@@ -117,6 +121,7 @@ def test_patient_state_updates_score_as_the_full_score_does() -> None:
         "temperature": lambda: round(rng.uniform(33, 41), 1), "consciousness": lambda: rng.choice(ACVPU),
         "air_or_oxygen": lambda: rng.random() < 0.5,
     }
+    seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # signature -> what a stored NEWS2 would say
     for scale in (1, 2):
         state = PatientState("p1", scale=scale, staleness=timedelta(hours=2))
         now = NOW
@@ -127,6 +132,11 @@ def test_patient_state_updates_score_as_the_full_score_does() -> None:
             full = score_news2(state.latest, now=now, scale=scale, max_age=timedelta(hours=2))
             assert (total, red, level) == (full.total, full.any_red_3, full.level)
             assert state.score(now) == full
+            # equal signatures <=> equal scores, missing and stale parameters (the monitor stores on change)
+            said = (full.total, full.level, tuple((q, s.score) for q, s in full.scores.items()), full.missing,
+                    tuple(sorted(full.stale)), full.scale)
+            assert seen.setdefault(state.signature, said) == said
+    assert len(set(seen.values())) == len(seen)
 
 
 def _registry() -> DeviceRegistry:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import func, select
 
-from hygeia.ews.broker import LocalBroker, find_mosquitto
+from hygeia.ews.broker import LocalBroker
 from hygeia.ews.devices import Binding, sign
 from hygeia.ews.monitor import bind_device, read_counters, register_device
 from hygeia.records.schema import resource_history, resources
@@ -29,16 +29,6 @@ TOTAL = 10_000
 DEVICES = 4
 PARAMS = ("pulse", "rr", "spo2", "sbp", "temp_c")
 VALUES = {"pulse": 80, "rr": 16, "spo2": 97, "sbp": 120, "temp_c": 37.0}
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[LocalBroker]:
-    if find_mosquitto() is None:
-        if os.environ.get("HYGEIA_REQUIRE_MOSQUITTO") == "1":
-            pytest.fail("HYGEIA_REQUIRE_MOSQUITTO=1 but mosquitto is not installed")
-        pytest.skip("mosquitto not installed (apt-get install mosquitto)")
-    with LocalBroker(tmp_path / "broker") as b:
-        yield b
 
 
 def _stored(store: Store) -> tuple[int, int]:

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from hygeia.ews.findings import TREND_WINDOW, Trend, rising_trend
 from hygeia.ews.news2 import News2Result, Reading, ResponseLevel, canonical_parameter, news2_level, score_news2
@@ -38,6 +39,9 @@ class PatientState:
     # points per parameter for the Reading they were computed from (see news2_level)
     _memo: dict[str, tuple[Reading, tuple[float | str | bool, int]]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    # what the last advance() scored: (level, points per parameter, stale parameters, scale) — equal
+    # signatures mean equal scores (the total, missing parameters and risk follow from these)
+    signature: tuple[Any, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def update(self, readings: Mapping[str, Reading], now: datetime) -> tuple[News2Result, Trend | None]:
         """Take new readings (a reading older than the one held is ignored); score; check the trend."""
@@ -54,8 +58,11 @@ class PatientState:
             held = self.latest.get(p)
             if held is None or held.time is None or (r.time is not None and r.time >= held.time):
                 self.latest[p] = r
+        points: dict[str, int] = {}
+        stale: list[str] = []
         total, red, level = news2_level(self.latest, now=now, scale=self.scale, max_age=self.staleness,
-                                        memo=self._memo)
+                                        memo=self._memo, points_of=points, stale=stale)
+        self.signature = (int(level), tuple(sorted(points.items())), tuple(sorted(stale)), self.scale)
         # Keep only what the trend rule can use: points within its window, and of the earlier points
         # only the first of each total (the rule takes the lowest, the earliest on ties) — bounded size
         # however often the patient is scored.

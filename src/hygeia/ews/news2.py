@@ -553,6 +553,8 @@ def news2_level(
     max_age: timedelta | None = None,
     table: News2Table = RCP_2017,
     memo: dict[str, tuple[Reading, tuple[float | str | bool, int]]] | None = None,
+    points_of: dict[str, int] | None = None,
+    stale: list[str] | None = None,
 ) -> tuple[int, bool, ResponseLevel]:
     """(total, any single 3, response level) exactly as :func:`score_news2` gives them, without the detail.
 
@@ -560,7 +562,9 @@ def news2_level(
     batch. ``readings`` maps canonical parameter names to :class:`Reading` s. ``memo`` (one per
     patient, kept by the caller) remembers each parameter's points for the :class:`Reading` object they
     were computed from, so an update re-scores only what changed (SpO2 is always re-scored: its
-    points depend on air/oxygen).
+    points depend on air/oxygen). ``points_of`` and ``stale``, when given, receive each scored
+    parameter's points and the stale parameters (what :func:`score_news2` reports as ``scores`` and
+    ``stale``).
     """
     if scale not in (1, 2):
         raise ValueError(f"scale: {scale!r} is not 1 or 2")
@@ -569,7 +573,11 @@ def news2_level(
     oxygen: bool | None = None
     spo2: Reading | None = None
     for p, r in readings.items():
-        if r.value is None or (max_age is not None and r.time is not None and now - r.time > max_age):
+        if r.value is None:
+            continue
+        if max_age is not None and r.time is not None and now - r.time > max_age:
+            if stale is not None:
+                stale.append(p)
             continue
         if p == SPO2:
             spo2 = r
@@ -583,11 +591,15 @@ def news2_level(
             oxygen = value
         total += points
         red = red or points == 3
+        if points_of is not None:
+            points_of[p] = points
     if spo2 is not None:
         scored = _spo2_point(spo2.value, scale, oxygen, table)
         if scored is not None:
             total += scored[1]
             red = red or scored[1] == 3
+            if points_of is not None:
+                points_of[SPO2] = scored[1]
     return total, red, response_level(total, red)
 
 

@@ -1,7 +1,8 @@
 """The MQTT side of ``hygeia monitor``: subscribe, batch, commit, then acknowledge.
 
 Subscribes to ``hygeia/devices/+/vitals`` with QoS 1 on a persistent session (MQTT 3.1.1,
-``clean_session=False``, a fixed client id) and manual acknowledgement (paho-mqtt 2). Messages are
+``clean_session=False``, a fixed client id) with Hygeia's own small client (:mod:`hygeia.ews.mqtt`,
+which acknowledges a whole batch in one write). Messages are
 collected into batches (up to ``batch_size`` messages or ``batch_ms`` milliseconds after the first),
 each batch is verified, stored and scored in one transaction (:meth:`Monitor.handle`), and only then
 are its messages acknowledged (PUBACK). A crash before the commit leaves the messages unacknowledged,
@@ -31,23 +32,14 @@ import time
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
-
-import paho.mqtt.client as mqtt
+from typing import Any
 
 from hygeia.ews.monitor import AlertHook, Monitor
+from hygeia.ews.mqtt import Connection, ProtocolError
 from hygeia.records.store import Store
 
 log = logging.getLogger("hygeia.monitor")
 SUBSCRIPTION = "hygeia/devices/+/vitals"
-
-
-class Received(NamedTuple):
-    generation: int
-    mid: int
-    qos: int
-    topic: str
-    payload: bytes
 
 
 def webhook_hook(url: str, timeout: float = 5.0) -> AlertHook:
@@ -77,63 +69,42 @@ def webhook_hook(url: str, timeout: float = 5.0) -> AlertHook:
 
 
 class MqttMonitor:
-    """Runs a :class:`Monitor` behind an MQTT subscription until :meth:`stop`."""
+    """Runs a :class:`Monitor` behind an MQTT subscription until :meth:`stop`.
+
+    One thread does everything: read the messages the socket holds, store and score them as one
+    batch, then acknowledge the batch with one write (:mod:`hygeia.ews.mqtt`). When the broker goes
+    away the monitor reconnects (every ``reconnect_s``) to the same persistent session; messages
+    delivered on the lost connection and not yet acknowledged are redelivered by the broker.
+    """
 
     def __init__(self, monitor: Monitor, host: str = "127.0.0.1", port: int = 1883, *,
                  client_id: str = "hygeia-monitor", batch_size: int = 1000, batch_ms: float = 20.0,
-                 tick_s: float = 1.0, on_batch: Callable[[int], None] | None = None) -> None:
+                 tick_s: float = 1.0, keepalive: int = 15, reconnect_s: float = 0.5,
+                 on_batch: Callable[[int], None] | None = None) -> None:
         self.monitor = monitor
-        self.host, self.port = host, port
+        self.host, self.port, self.client_id, self.keepalive = host, port, client_id, keepalive
         self.batch_size, self.batch_wait, self.tick_s = batch_size, batch_ms / 1000.0, tick_s
+        self.reconnect_s = reconnect_s
         self.on_batch = on_batch
-        self.inbox: queue.SimpleQueue[Received] = queue.SimpleQueue()
-        self.generation = 0
+        self.connections = 0
         self._stop = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
-                                  protocol=mqtt.MQTTv311)
-        self.client.manual_ack_set(True)
-        self.client.max_inflight_messages_set(max(20, batch_size))
-        self.client.reconnect_delay_set(1, 2)
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
-
-    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if getattr(reason, "is_failure", False):
-            log.warning("broker refused the connection: %s", reason)
-            return
-        self.generation += 1
-        client.subscribe(SUBSCRIPTION, qos=1)
-        log.info("connected to %s:%d (session present: %s)", self.host, self.port, getattr(_f, "session_present", "?"))
-
-    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self.inbox.put(Received(self.generation, msg.mid, msg.qos, msg.topic, bytes(msg.payload)))
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _connect(self) -> None:
+    def _connect(self) -> Connection | None:
         while not self._stop.is_set():
             try:
-                self.client.connect(self.host, self.port, keepalive=15)
-                return
-            except OSError as exc:
+                conn = Connection(self.host, self.port, self.client_id, clean_session=False, keepalive=self.keepalive)
+                conn.subscribe(SUBSCRIPTION, qos=1)
+            except (OSError, ProtocolError) as exc:
                 log.warning("cannot reach the broker at %s:%d (%s); retrying", self.host, self.port, exc)
-                time.sleep(0.5)
-
-    def _next_batch(self) -> list[Received]:
-        try:
-            first = self.inbox.get(timeout=0.1)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = time.monotonic() + self.batch_wait
-        while len(batch) < self.batch_size:
-            remaining = deadline - time.monotonic()
-            try:
-                batch.append(self.inbox.get(timeout=remaining) if remaining > 0 else self.inbox.get_nowait())
-            except queue.Empty:
-                break
-        return batch
+                self._stop.wait(self.reconnect_s)
+                continue
+            self.connections += 1
+            log.info("connected to %s:%d (session present: %s)", self.host, self.port, conn.session_present)
+            return conn
+        return None
 
     def run(self) -> None:
         # The pipeline allocates many short-lived dicts per message: collect the young generation less
@@ -141,27 +112,45 @@ class MqttMonitor:
         gen0, gen1, gen2 = gc.get_threshold()
         gc.set_threshold(max(gen0, 50_000), gen1, gen2)
         gc.freeze()
-        self._connect()
-        self.client.loop_start()
         last_tick = time.monotonic()
+        checkpointer = None
+        if self.monitor.store.engine.dialect.name == "sqlite":  # WAL checkpoints off the hot thread
+            self.monitor.background_checkpoints = True
+            checkpointer = threading.Thread(target=self._checkpoints, name="hygeia-wal-checkpoint", daemon=True)
+            checkpointer.start()
+        conn = self._connect()
         try:
-            while not self._stop.is_set():
-                batch = self._next_batch()
-                if batch:
-                    self.monitor.handle([(m.topic, m.payload) for m in batch], datetime.now(UTC))
-                    # committed: now (and only now) acknowledge, on the connection that delivered them
-                    for m in batch:
-                        if m.qos > 0 and m.generation == self.generation:
-                            self.client.ack(m.mid, m.qos)
-                    if self.on_batch:
-                        self.on_batch(len(batch))
+            while conn is not None and not self._stop.is_set():
+                try:
+                    batch = conn.receive(self.batch_size, 0.1, self.batch_wait)
+                    if batch:
+                        self.monitor.handle([(m.topic, m.payload) for m in batch], datetime.now(UTC))
+                        conn.ack(m.packet_id for m in batch if m.qos)  # committed: now (and only now) acknowledge
+                        if self.on_batch:
+                            self.on_batch(len(batch))
+                except (OSError, ProtocolError) as exc:  # the batch in hand (if any) was not acknowledged
+                    log.warning("lost the broker connection (%s); reconnecting", exc)
+                    conn.close(graceful=False)
+                    conn = self._connect()
+                    continue
                 if time.monotonic() - last_tick >= self.tick_s:
                     last_tick = time.monotonic()
                     self.monitor.tick()
                     self.monitor.refresh_registry()
         finally:
-            self.client.loop_stop()
-            self.client.disconnect()
+            self._stop.set()
+            if checkpointer is not None:
+                checkpointer.join(5)
+                self.monitor.background_checkpoints = False
+            if conn is not None:
+                conn.close()
+
+    def _checkpoints(self, every_s: float = 0.5) -> None:
+        while not self._stop.wait(every_s):
+            try:
+                self.monitor.checkpoint_wal()
+            except Exception as exc:  # a busy or locked database: the next round tries again
+                log.warning("WAL checkpoint failed: %s", exc)
 
 
 def main(argv: list[str] | None = None) -> int:
