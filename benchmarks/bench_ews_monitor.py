@@ -111,16 +111,10 @@ def run_once(n: int, rate: float, devices: int, batch_size: int, database: str |
         keys[device] = key.hex()
     commits: list[tuple[float, list[bytes]]] = []
     alerts: list[tuple[float, str]] = []
-
-    class Timed(Monitor):
-        def handle(self, messages, now=None):  # type: ignore[no-untyped-def]
-            out = super().handle(messages, now)
-            commits.append((time.time(), [p for _, p in messages]))
-            return out
-
-    monitor = Timed(store, hooks=[lambda doc: alerts.append((time.time(), doc["patient_id"]))])
+    monitor = Monitor(store, hooks=[lambda doc: alerts.append((time.time(), doc["patient_id"]))])
     with LocalBroker(workdir / f"broker-{run_id}") as broker:
-        service = MqttMonitor(monitor, port=broker.port, client_id=f"bench-mon-{run_id}", batch_size=batch_size)
+        service = MqttMonitor(monitor, port=broker.port, client_id=f"bench-mon-{run_id}", batch_size=batch_size,
+                              on_batch=lambda batch: commits.append((time.time(), [m.payload for m in batch])))
         thread = threading.Thread(target=service.run, daemon=True)
         thread.start()
         time.sleep(1.0)  # subscribed

@@ -25,7 +25,7 @@ from hygeia.ews.devices import (
     sign,
     verify_message,
 )
-from hygeia.ews.findings import news2_observation
+from hygeia.ews.findings import news2_observation, rising_trend
 from hygeia.ews.monitor import reading_observation
 from hygeia.ews.news2 import ACVPU, PARAMETERS, Reading, news2_level, score_news2
 from hygeia.records.schema import observation_index, resource_history, resources
@@ -125,10 +125,13 @@ def test_patient_state_updates_score_as_the_full_score_does() -> None:
     for scale in (1, 2):
         state = PatientState("p1", scale=scale, staleness=timedelta(hours=2))
         now = NOW
+        every: list[tuple[datetime, int]] = []  # the whole history: the trend rule on it is the reference
         for _ in range(600):
             now += timedelta(minutes=rng.choice([0, 1, 10, 45]))
             p = rng.choice(PARAMETERS)
-            total, red, level, _ = state.advance({p: Reading(values[p](), now)}, now)
+            total, red, level, trend = state.advance({p: Reading(values[p](), now)}, now)
+            every.append((now, total))
+            assert trend == rising_trend(every)
             full = score_news2(state.latest, now=now, scale=scale, max_age=timedelta(hours=2))
             assert (total, red, level) == (full.total, full.any_red_3, full.level)
             assert state.score(now) == full

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from hygeia.ews.findings import TREND_WINDOW, Trend, rising_trend
+from hygeia.ews.findings import TREND_RISE, TREND_WINDOW, Trend
 from hygeia.ews.news2 import News2Result, Reading, ResponseLevel, canonical_parameter, news2_level, score_news2
 
 WARD_NURSE, NURSE_IN_CHARGE, RAPID_RESPONSE = "ward_nurse", "nurse_in_charge", "rapid_response"
@@ -63,15 +63,21 @@ class PatientState:
         total, red, level = news2_level(self.latest, now=now, scale=self.scale, max_age=self.staleness,
                                         memo=self._memo, points_of=points, stale=stale)
         self.signature = (int(level), tuple(sorted(points.items())), tuple(sorted(stale)), self.scale)
-        # Keep only what the trend rule can use: points within its window, and of the earlier points
-        # only the first of each total (the rule takes the lowest, the earliest on ties) — bounded size
-        # however often the patient is scored.
-        earlier: dict[int, tuple[datetime, int]] = {}
-        for h in self.history:
-            if now - h[0] <= TREND_WINDOW and h[1] not in earlier:
-                earlier[h[1]] = h
-        self.history = [*sorted(earlier.values()), (now, total)]
-        return total, red, level, rising_trend(self.history)
+        # The trend rule needs the lowest score of the window (the most recent on ties): a
+        # sliding-window minimum. ``history`` keeps, oldest first, only points lower than every point
+        # after them (a later point as low replaces an earlier one for good): at most 21 entries
+        # (NEWS2 totals 0-20) however often the patient is scored, and exactly rising_trend's answer.
+        history = self.history
+        while history and now - history[0][0] > TREND_WINDOW:
+            del history[0]
+        trend = None
+        if history and total - history[0][1] >= TREND_RISE:
+            t0, base = history[0]
+            trend = Trend(base, t0, total, now)
+        while history and history[-1][1] >= total:
+            history.pop()
+        history.append((now, total))
+        return total, red, level, trend
 
     def score(self, now: datetime) -> News2Result:
         """The full NEWS2 result (scores, ages, missing, stale) of the readings held now."""

@@ -22,7 +22,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -138,23 +138,21 @@ class ReplayGuard:
         return None
 
 
-@dataclass(frozen=True)
-class DeviceReading:
+# NamedTuples, not frozen dataclasses: the live path builds several per message (3x cheaper to make).
+class DeviceReading(NamedTuple):
     parameter: str
     value: float | str | bool
     unit: str | None
 
 
-@dataclass(frozen=True)
-class Accepted:
+class Accepted(NamedTuple):
     device_id: str
     patient_id: str
     device_time: datetime
     readings: tuple[DeviceReading, ...]
 
 
-@dataclass(frozen=True)
-class Rejected:
+class Rejected(NamedTuple):
     reason: str  # malformed, unsigned, unknown-device, bad-signature, topic-mismatch, clock-window, replayed, unbound
     detail: str = ""
 

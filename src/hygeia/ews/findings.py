@@ -173,7 +173,8 @@ def rising_trend(
     """Has the latest aggregate risen by >= ``rise`` over any score in the ``window`` before it?
 
     ``history`` is ``(time, total)`` pairs in any order. Returns the largest such rise (from the
-    lowest score in the window; the earliest one on ties), or ``None``.
+    lowest score in the window; the most recent one on ties: "up from 3 in the last 40 min"), or
+    ``None``.
     """
     if len(history) < 2:
         return None
@@ -182,7 +183,7 @@ def rising_trend(
     earlier = [p for p in points[:-1] if t_last - p[0] <= window]
     if not earlier:
         return None
-    t0, base = min(earlier, key=lambda p: (p[1], p[0]))
+    t0, base = min(reversed(earlier), key=lambda p: p[1])  # the first minimum of the reversed list: the latest
     if latest - base < rise:
         return None
     return Trend(base, t0, latest, t_last, window)

@@ -14,6 +14,7 @@ Decision support for a clinician: scores and alerts inform, they do not replace,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -105,13 +106,32 @@ def _utc(t: datetime) -> datetime:
     return t.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=256)
+def _time_texts(device_time: datetime) -> tuple[str, str]:
+    """(ISO 8601 in UTC, ``yyyymmddhhmmss``) of a device time (the readings of a message share it)."""
+    iso = _utc(device_time).isoformat()
+    return iso, iso[0:4] + iso[5:7] + iso[8:10] + iso[11:13] + iso[14:16] + iso[17:19]
+
+
 def observation_id(device_id: str, device_time: datetime, parameter: str) -> str:
     """Deterministic id: the same device reading always maps to the same Observation (idempotent)."""
-    when = _utc(device_time)
-    key = f"{device_id}|{when.isoformat()}|{parameter}"
+    iso, compact = _time_texts(device_time)
     # time first: new ids land at the end of the primary-key B-trees (a few pages per commit) instead
     # of on a random leaf page each (three 4 KB pages written to the WAL per reading)
-    return f"dev-{when:%Y%m%d%H%M%S}-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"dev-{compact}-" + hashlib.sha256(f"{device_id}|{iso}|{parameter}".encode()).hexdigest()[:32]
+
+
+# The code of each kind of reading, built once and shared by every Observation (never mutated, as
+# VITAL_CATEGORY): parameter -> CodeableConcept.
+_READING_CODES: dict[str, dict[str, Any]] = {
+    "fio2": codes.concept(codes.LOINC, codes.FIO2, codes.VITAL_BY_CODE[codes.FIO2].display),
+    "o2_flow": codes.concept(codes.LOINC, codes.O2_FLOW, codes.VITAL_BY_CODE[codes.O2_FLOW].display),
+    AIR_OXYGEN: codes.concept(codes.HYGEIA_LOCAL, ON_OXYGEN_CODE, "On supplemental oxygen"),
+    CONSCIOUSNESS: codes.concept(codes.SNOMED, codes.ACVPU_CODE,
+                                 "ACVPU (Alert Confusion Voice Pain Unresponsive) scale score"),
+    **{p: codes.concept(codes.LOINC, codes.VITAL_BY_NAME[v].codes[0], codes.VITAL_BY_NAME[v].display)
+       for p, v in VITAL_OF.items() if p != CONSCIOUSNESS},
+}
 
 
 def reading_observation(
@@ -124,16 +144,14 @@ def reading_observation(
         "status": "final",
         "category": [VITAL_CATEGORY],
         "subject": {"reference": f"Patient/{patient_id}"},
-        "effectiveDateTime": _utc(device_time).isoformat(),
+        "effectiveDateTime": _time_texts(device_time)[0],
         "device": {"display": f"hygeia device {device_id}"},
     }
     if name in ("fio2", "o2_flow"):
-        vital = codes.VITAL_BY_CODE[codes.FIO2 if name == "fio2" else codes.O2_FLOW]
-        code, unit = (codes.FIO2, "%") if name == "fio2" else (codes.O2_FLOW, "L/min")
+        unit = "%" if name == "fio2" else "L/min"
         value = _number(name, reading.value, 0, 100)
-        body = {"code": codes.concept(codes.LOINC, code, vital.display),
+        return {**base, "id": observation_id(device_id, device_time, name), "code": _READING_CODES[name],
                 "valueQuantity": {"value": value, "unit": unit, "system": codes.UCUM, "code": unit}}
-        return {**base, "id": observation_id(device_id, device_time, name), **body}
     try:
         param = canonical_parameter(name)
     except ValueError as exc:
@@ -142,14 +160,10 @@ def reading_observation(
     try:
         if param == AIR_OXYGEN:
             on = parse_on_oxygen(reading.value)
-            return {**base, "id": oid,
-                    "code": codes.concept(codes.HYGEIA_LOCAL, ON_OXYGEN_CODE, "On supplemental oxygen"),
-                    "valueBoolean": on}
+            return {**base, "id": oid, "code": _READING_CODES[param], "valueBoolean": on}
         if param == CONSCIOUSNESS:
             letter = parse_acvpu(reading.value)
-            return {**base, "id": oid,
-                    "code": codes.concept(codes.SNOMED, codes.ACVPU_CODE,
-                                          "ACVPU (Alert Confusion Voice Pain Unresponsive) scale score"),
+            return {**base, "id": oid, "code": _READING_CODES[param],
                     "valueCodeableConcept": {"coding": [codes.coding(codes.HYGEIA_LOCAL, f"acvpu-{letter}",
                                                                      ACVPU_DISPLAY[letter])], "text": letter}}
         vital = codes.VITAL_BY_NAME[VITAL_OF[param]]
@@ -158,7 +172,7 @@ def reading_observation(
                              if isinstance(raw, int | float) and not isinstance(raw, bool) else raw)
     except ValueError as exc:
         raise ReadingError(str(exc)) from None
-    return {**base, "id": oid, "code": codes.concept(codes.LOINC, vital.codes[0], vital.display),
+    return {**base, "id": oid, "code": _READING_CODES[param],
             "valueQuantity": {"value": value, "unit": vital.unit, "system": codes.UCUM, "code": vital.unit}}
 
 
@@ -390,6 +404,16 @@ AlertHook = Callable[[dict[str, Any]], None]
 
 
 @dataclass
+class PreparedBatch:
+    """A verified and scored batch of device messages, not yet written (:meth:`Monitor.prepare`)."""
+
+    outcome: BatchOutcome
+    pending: _Pending
+    readings: list[dict[str, Any]]
+    counts: dict[str, int]
+
+
+@dataclass
 class _Pending:
     """Rows one batch's scoring produced, written together by :meth:`Monitor._flush`."""
 
@@ -616,9 +640,18 @@ class Monitor:
         """Verify, store and score a batch of MQTT messages in one transaction (then call the hooks).
 
         Returns only after the commit: the caller acknowledges the messages afterwards. Rejected
-        messages are counted (``ews_counters``), never stored or scored.
+        messages are counted (``ews_counters``), never stored or scored. The same as
+        ``commit(prepare(messages, now))``.
         """
-        now = now or datetime.now(UTC)
+        return self.commit(self.prepare(messages, now or datetime.now(UTC)))
+
+    def prepare(self, messages: Sequence[tuple[str, bytes]], now: datetime) -> PreparedBatch:
+        """Verify and score a batch in memory (the store is only read, for patients not yet held).
+
+        The warm state advances here; :meth:`commit` must follow, in order, before the messages are
+        acknowledged. If a commit fails, the warm state is ahead of the store: stop (a restarted
+        monitor rebuilds it from the store and the broker redelivers what was not acknowledged).
+        """
         batch = BatchOutcome()
         per_patient: dict[str, list[tuple[list[dict[str, Any]], dict[str, Reading]]]] = {}
         invalid: Counter[str] = Counter()
@@ -631,25 +664,32 @@ class Monitor:
             obs, readings = self._message_observations(admitted, invalid)
             per_patient.setdefault(admitted.patient_id, []).append((obs, readings))
         batch.invalid_readings = sum(invalid.values())
+        all_obs = [o for items in per_patient.values() for obs, _ in items for o in obs]
+        batch.readings = len(all_obs)
+        pending = _Pending()
+        with self.store.engine.connect() as conn:
+            # state of patients not held yet comes from the store without this batch: its readings are the updates
+            self._warm(conn, list(per_patient), now)
+            for pid, items in per_patient.items():
+                batch.outcomes.append(self._score(conn, pid, [r for _, r in items], now, pending, full=False))
+        deltas = self.gate.counts - self._counted
+        self._counted = Counter(self.gate.counts)
+        counts = {**deltas, **{f"invalid-reading:{k}": v for k, v in invalid.items()},
+                  "readings-stored": batch.readings}
+        return PreparedBatch(batch, pending, all_obs, counts)
+
+    def commit(self, prepared: PreparedBatch) -> BatchOutcome:
+        """Write a prepared batch (readings, NEWS2, findings, alerts, counters) in one transaction,
+        then call the alert hooks. May run in another thread than :meth:`prepare` (one at a time, in order)."""
         with self.store.engine.begin() as conn:
             if conn.dialect.name == "sqlite":  # the observation index grows fast: SQLite's default 2 MB page
                 conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # cache thrashes on it
                 # with a checkpointer thread (MqttMonitor), commits leave the WAL checkpoints to it
                 conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={0 if self.background_checkpoints else 1000}")
-            all_obs = [o for items in per_patient.values() for obs, _ in items for o in obs]
-            batch.readings = len(all_obs)
-            pending = _Pending()
-            # state of patients not held yet comes from the store without this batch: its readings are the updates
-            self._warm(conn, list(per_patient), now)
-            for pid, items in per_patient.items():
-                batch.outcomes.append(self._score(conn, pid, [r for _, r in items], now, pending, full=False))
-            self._flush(conn, pending, all_obs)  # readings, NEWS2, findings: one bulk write
-            deltas = self.gate.counts - self._counted
-            add_counts(conn, {**deltas, **{f"invalid-reading:{k}": v for k, v in invalid.items()},
-                              "readings-stored": batch.readings})
-        self._counted = Counter(self.gate.counts)
-        self._deliver(batch.alerts)
-        return batch
+            self._flush(conn, prepared.pending, prepared.readings)  # readings, NEWS2, findings: one bulk write
+            add_counts(conn, prepared.counts)
+        self._deliver(prepared.outcome.alerts)
+        return prepared.outcome
 
     def _message_observations(self, msg: Accepted, invalid: Counter[str]) -> tuple[list[dict[str, Any]],
                                                                                    dict[str, Reading]]:

@@ -18,6 +18,7 @@ QoS 2 (the monitor subscribes with QoS 1, so the broker never delivers QoS 2 to 
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -151,7 +152,7 @@ class PacketReader:
 
 
 class Connection:
-    """One connection to an MQTT broker (blocking socket; one thread reads, any thread may write).
+    """One connection to an MQTT broker (blocking socket; one thread reads, any thread may send).
 
     ``Connection(host, port, client_id, clean_session=False)`` sends CONNECT and waits for CONNACK
     (``session_present`` says whether the broker kept the session). Raises ``OSError`` when the
@@ -170,6 +171,7 @@ class Connection:
         self._last_sent = self._last_received = time.monotonic()
         self._ping_sent: float | None = None
         self._next_id = 0
+        self._send_lock = threading.Lock()
         self.send(connect_packet(client_id, clean_session=clean_session, keepalive=keepalive, username=username,
                                  password=password))
         _, body = self._expect(CONNACK, timeout)
@@ -181,7 +183,8 @@ class Connection:
 
     # -- sending -----------------------------------------------------------------------------------
     def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
+        with self._send_lock:  # whole packets: a writer thread acknowledges while the reader pings
+            self.sock.sendall(data)
         self._last_sent = time.monotonic()
 
     def next_packet_id(self) -> int:

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hygeia.ews.monitor import AlertHook, Monitor
-from hygeia.ews.mqtt import Connection, ProtocolError
+from hygeia.ews.mqtt import Connection, Message, ProtocolError
 from hygeia.records.store import Store
 
 log = logging.getLogger("hygeia.monitor")
@@ -80,7 +80,7 @@ class MqttMonitor:
     def __init__(self, monitor: Monitor, host: str = "127.0.0.1", port: int = 1883, *,
                  client_id: str = "hygeia-monitor", batch_size: int = 1000, batch_ms: float = 20.0,
                  tick_s: float = 1.0, keepalive: int = 15, reconnect_s: float = 0.5,
-                 on_batch: Callable[[int], None] | None = None) -> None:
+                 on_batch: Callable[[list[Message]], None] | None = None) -> None:
         self.monitor = monitor
         self.host, self.port, self.client_id, self.keepalive = host, port, client_id, keepalive
         self.batch_size, self.batch_wait, self.tick_s = batch_size, batch_ms / 1000.0, tick_s
@@ -127,7 +127,7 @@ class MqttMonitor:
                         self.monitor.handle([(m.topic, m.payload) for m in batch], datetime.now(UTC))
                         conn.ack(m.packet_id for m in batch if m.qos)  # committed: now (and only now) acknowledge
                         if self.on_batch:
-                            self.on_batch(len(batch))
+                            self.on_batch(batch)
                 except (OSError, ProtocolError) as exc:  # the batch in hand (if any) was not acknowledged
                     log.warning("lost the broker connection (%s); reconnecting", exc)
                     conn.close(graceful=False)
