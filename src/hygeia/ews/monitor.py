@@ -307,9 +307,15 @@ _ADD_COUNT = (update(ews_counters).where(ews_counters.c.name == bindparam("count
 
 
 def add_counts(conn: Connection, deltas: Mapping[str, int]) -> None:
-    for name, n in deltas.items():
-        if n and conn.execute(_ADD_COUNT, {"counter": name, "delta": n}).rowcount == 0:
-            conn.execute(insert(ews_counters).values(name=name, count=n))
+    """Add to the named counters (creating those that do not exist yet)."""
+    todo = {name: n for name, n in deltas.items() if n}
+    if not todo:
+        return
+    existing = set(conn.execute(select(ews_counters.c.name).where(ews_counters.c.name.in_(list(todo)))).scalars())
+    if existing:
+        conn.execute(_ADD_COUNT, [{"counter": k, "delta": n} for k, n in todo.items() if k in existing])
+    if len(existing) < len(todo):
+        conn.execute(insert(ews_counters), [{"name": k, "count": n} for k, n in todo.items() if k not in existing])
 
 
 def read_counters(store: Store) -> dict[str, int]:
@@ -508,9 +514,13 @@ class Monitor:
         self._deliver(a for o in outcomes for a in o.alerts)
         return outcomes
 
-    def _state(self, conn: Connection, patient_id: str, now: datetime) -> PatientState:
+    def _state(self, conn: Connection | None, patient_id: str, now: datetime) -> PatientState:
         if patient_id not in self.states:
-            self._warm(conn, [patient_id], now)
+            if conn is None:
+                with self.store.engine.connect() as own:
+                    self._warm(own, [patient_id], now)
+            else:
+                self._warm(conn, [patient_id], now)
         return self.states[patient_id]
 
     def refresh_registry(self) -> None:
@@ -519,7 +529,7 @@ class Monitor:
             self.wards = _wards(conn)
 
     # -- scoring ------------------------------------------------------------------------------------
-    def _score(self, conn: Connection, patient_id: str, updates: Sequence[Mapping[str, Reading]],
+    def _score(self, conn: Connection | None, patient_id: str, updates: Sequence[Mapping[str, Reading]],
                now: datetime, pending: _Pending, *, full: bool = True) -> Outcome:
         state = self._state(conn, patient_id, now)
         trend: Trend | None = None
@@ -603,6 +613,17 @@ class Monitor:
         if pending.events:
             conn.execute(insert(ews_alert_events), pending.events)
 
+    def _sqlite_settings(self, conn: Connection) -> None:
+        """Once per pooled connection (and when the checkpointing changes): a 64 MB page cache (the
+        observation index outgrows SQLite's 2 MB default and thrashes it) and, with a checkpointer
+        thread (:class:`hygeia.ews.service.MqttMonitor`), no automatic checkpoints in our commits."""
+        info = conn.connection.info
+        wanted = (SQLITE_CACHE_KIB, 0 if self.background_checkpoints else 1000)
+        if info.get("hygeia_monitor_pragmas") != wanted:
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{wanted[0]}")
+            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={wanted[1]}")
+            info["hygeia_monitor_pragmas"] = wanted
+
     def checkpoint_wal(self) -> None:
         """SQLite: copy committed WAL pages into the database without waiting for readers or the
         writer (``PRAGMA wal_checkpoint(PASSIVE)``); nothing to do on other databases."""
@@ -667,11 +688,12 @@ class Monitor:
         all_obs = [o for items in per_patient.values() for obs, _ in items for o in obs]
         batch.readings = len(all_obs)
         pending = _Pending()
-        with self.store.engine.connect() as conn:
-            # state of patients not held yet comes from the store without this batch: its readings are the updates
-            self._warm(conn, list(per_patient), now)
-            for pid, items in per_patient.items():
-                batch.outcomes.append(self._score(conn, pid, [r for _, r in items], now, pending, full=False))
+        if any(p not in self.states for p in per_patient):
+            with self.store.engine.connect() as conn:
+                # state of patients not held yet comes from the store without this batch: its readings are the updates
+                self._warm(conn, list(per_patient), now)
+        for pid, items in per_patient.items():
+            batch.outcomes.append(self._score(None, pid, [r for _, r in items], now, pending, full=False))
         deltas = self.gate.counts - self._counted
         self._counted = Counter(self.gate.counts)
         counts = {**deltas, **{f"invalid-reading:{k}": v for k, v in invalid.items()},
@@ -682,10 +704,8 @@ class Monitor:
         """Write a prepared batch (readings, NEWS2, findings, alerts, counters) in one transaction,
         then call the alert hooks. May run in another thread than :meth:`prepare` (one at a time, in order)."""
         with self.store.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":  # the observation index grows fast: SQLite's default 2 MB page
-                conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # cache thrashes on it
-                # with a checkpointer thread (MqttMonitor), commits leave the WAL checkpoints to it
-                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={0 if self.background_checkpoints else 1000}")
+            if conn.dialect.name == "sqlite":
+                self._sqlite_settings(conn)
             self._flush(conn, prepared.pending, prepared.readings)  # readings, NEWS2, findings: one bulk write
             add_counts(conn, prepared.counts)
         self._deliver(prepared.outcome.alerts)
