@@ -18,7 +18,8 @@ so every patient raises one alert.
 Goal (issue 4): >= 5,000 readings/s on 2 cores, p99 < 250 ms. Medians over ``repeats`` runs.
 
 Beside the wall-clock figures (which depend on what else the machine runs), each row gives the CPU
-microseconds per reading of the monitor process (its MQTT client included), of Mosquitto and of
+microseconds per reading of the monitor (its MQTT client and, with ``--writer-process``, its writer
+process included), of Mosquitto and of
 the publisher, and the rate 2 free cores could sustain at those costs (2 s / their sum). The publisher
 is a device simulator: one connection publishing QoS 1 with Hygeia's small MQTT client
 (:mod:`hygeia.ews.mqtt`, about 10 µs of CPU per message where paho-mqtt took about 60: a paho
@@ -95,7 +96,8 @@ def _proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(n: int, rate: float, devices: int, batch_size: int, database: str | None, workdir: Path) -> dict[str, Any]:
+def run_once(n: int, rate: float, devices: int, batch_size: int, database: str | None, workdir: Path,
+             batch_ms: float = 20.0, writer_process: bool = False) -> dict[str, Any]:
     url = database or f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.db'}"
     store = Store(url)
     store.init()
@@ -113,6 +115,7 @@ def run_once(n: int, rate: float, devices: int, batch_size: int, database: str |
     monitor = Monitor(store, hooks=[lambda doc: alerts.append((time.time(), doc["patient_id"]))])
     with LocalBroker(workdir / f"broker-{run_id}") as broker:
         service = MqttMonitor(monitor, port=broker.port, client_id=f"bench-mon-{run_id}", batch_size=batch_size,
+                              batch_ms=batch_ms, writer_process=writer_process,
                               on_batch=lambda batch: commits.append((time.time(), [m.payload for m in batch])))
         thread = threading.Thread(target=service.run, daemon=True)
         thread.start()
@@ -124,14 +127,15 @@ def run_once(n: int, rate: float, devices: int, batch_size: int, database: str |
         pub.start()
         ready.wait(60)
         broker_cpu0 = _proc_cpu(broker.proc.pid) if broker.proc else float("nan")
-        monitor_cpu0 = time.process_time()
+        writers = [p.pid for p in mp.active_children() if p.name == "hygeia-monitor-writer" and p.pid]
+        monitor_cpu0 = time.process_time() + sum(_proc_cpu(pid) for pid in writers)
         go.set()
         deadline = time.time() + 600
         while time.time() < deadline:
             if sum(len(b) for _, b in commits) >= n:
                 break
             time.sleep(0.05)
-        monitor_cpu = time.process_time() - monitor_cpu0
+        monitor_cpu = time.process_time() + sum(_proc_cpu(pid) for pid in writers) - monitor_cpu0
         broker_cpu = (_proc_cpu(broker.proc.pid) if broker.proc else float("nan")) - broker_cpu0
         pub.join(60)
         service.stop()
@@ -173,6 +177,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--database", default=None, help="SQLAlchemy URL (default: a temporary SQLite file)")
     ap.add_argument("--only-latency", action="store_true", help="run only the fixed-rate latency configuration")
+    ap.add_argument("--writer-process", action="store_true", help="monitor writes in a process of its own")
+    ap.add_argument("--batch-ms", type=float, default=20.0, help="monitor batch window (ms after the first message)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -188,7 +194,8 @@ def main() -> None:
               f"{'pub':>6}  -> 2-core capacity/s")
         medians: dict[str, float] = {}
         for label, (n, rate, batch) in runs.items():
-            results = [run_once(n, rate, args.devices, batch, args.database, work) for _ in range(args.repeats)]
+            results = [run_once(n, rate, args.devices, batch, args.database, work, args.batch_ms, args.writer_process)
+                       for _ in range(args.repeats)]
             med = {k: statistics.median(r[k] for r in results) for k in results[0]}
             medians[label] = med["rate"]
             print(f"{label:<46}{int(med['readings']):>9,}{med['rate']:>12,.0f}{med['p50']:>9.1f}{med['p99']:>9.1f}"

@@ -28,6 +28,7 @@ from hygeia.ews.mqtt import (
     publish_packet,
     remaining_length,
 )
+from hygeia.ews.schema import ews_counters
 from hygeia.ews.service import MqttMonitor
 from hygeia.records.store import Store
 
@@ -143,14 +144,17 @@ def test_keepalive_pings_keep_an_idle_connection_open(broker: LocalBroker) -> No
     pub.close()
 
 
-def test_monitor_service_stores_signed_readings_and_counts_the_rest(broker: LocalBroker, tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer_process", [False, True], ids=["one-process", "writer-process"])
+def test_monitor_service_stores_signed_readings_and_counts_the_rest(broker: LocalBroker, tmp_path: Path,
+                                                                     writer_process: bool) -> None:
     store = Store(f"sqlite:///{tmp_path / 'svc.db'}")
     store.init()
     key = os.urandom(32)
     register_device(store, "dev-a", key)
     bind_device(store, Binding("dev-a", "pat-a", datetime.now(UTC) - timedelta(hours=1)), ward="w1")
     alerts: list[dict[str, object]] = []
-    service = MqttMonitor(Monitor(store, hooks=[alerts.append]), port=broker.port, client_id="t-monitor")
+    service = MqttMonitor(Monitor(store, hooks=[alerts.append]), port=broker.port, client_id="t-monitor",
+                          writer_process=writer_process)
     runner = threading.Thread(target=service.run, daemon=True)
     runner.start()
     try:
@@ -178,3 +182,49 @@ def test_monitor_service_stores_signed_readings_and_counts_the_rest(broker: Loca
         service.stop()
         runner.join(10)
     assert not runner.is_alive()
+
+
+@pytest.mark.parametrize("writer_process", [False, True], ids=["one-process", "writer-process"])
+def test_a_failed_commit_stops_the_monitor_and_nothing_is_acknowledged(broker: LocalBroker, tmp_path: Path,
+                                                                        writer_process: bool) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'fail.db'}")
+    store.init()
+    key = os.urandom(32)
+    register_device(store, "dev-f", key)
+    bind_device(store, Binding("dev-f", "pat-f", datetime.now(UTC) - timedelta(hours=1)))
+    errors: list[BaseException] = []
+
+    def run(service: MqttMonitor) -> None:
+        try:
+            service.run()
+        except Exception as exc:
+            errors.append(exc)
+
+    first = MqttMonitor(Monitor(store), port=broker.port, client_id="t-fail", writer_process=writer_process)
+    runner = threading.Thread(target=run, args=(first,), daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 10
+    while first.connections == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE ews_counters")  # every commit now fails
+    pub = Connection("127.0.0.1", broker.port, "t-device-f")
+    payload = {"device_id": "dev-f", "device_time": datetime.now(UTC).isoformat(), "nonce": uuid.uuid4().hex,
+               "readings": [{"parameter": "pulse", "value": 88}]}
+    pub.publish("hygeia/devices/dev-f/vitals", orjson.dumps(sign(payload, key)))
+    runner.join(20)
+    assert not runner.is_alive(), "the monitor stops when a commit fails"
+    assert errors and "ews_counters" in str(errors[0])
+    ews_counters.create(store.engine)  # repaired: the message was not acknowledged, so it comes again
+    second = MqttMonitor(Monitor(store), port=broker.port, client_id="t-fail", writer_process=writer_process)
+    again = threading.Thread(target=second.run, daemon=True)
+    again.start()
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and read_counters(store).get("readings-stored", 0) < 1:
+            time.sleep(0.05)
+        assert read_counters(store)["readings-stored"] == 1
+    finally:
+        second.stop()
+        again.join(10)
+        pub.close()

@@ -197,6 +197,8 @@ def monitor(
     batch_size: int = typer.Option(1000, min=1, help="Commit (then acknowledge) at most this many messages."),
     batch_ms: float = typer.Option(20.0, min=0.0, help="... or this many milliseconds after the first."),
     webhook: str | None = typer.Option(None, envvar="HYGEIA_ALERT_WEBHOOK", help="POST each alert's JSON here."),
+    writer_process: bool = typer.Option(True, "--writer-process/--one-process",
+                                        help="Write batches in a second process (uses a second core)."),
     stats: bool = typer.Option(False, "--stats", help="Print the counters (accepted, rejected by reason) and exit."),
     database: str | None = _DB_OPTION,
 ) -> None:
@@ -230,7 +232,7 @@ def monitor(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     hooks = [webhook_hook(webhook)] if webhook else []
     service = MqttMonitor(Monitor(store, hooks=hooks), host, port, client_id=client_id, batch_size=batch_size,
-                          batch_ms=batch_ms)
+                          batch_ms=batch_ms, writer_process=writer_process)
     signal.signal(signal.SIGTERM, lambda *_: service.stop())
     Console(stderr=True).print(f"monitoring mqtt://{host}:{port} hygeia/devices/+/vitals — Ctrl-C to stop. "
                                f"{DECISION_SUPPORT_NOTICE}", highlight=False)

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import pickle
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 
 from hygeia import DECISION_SUPPORT_NOTICE
@@ -418,6 +420,76 @@ class PreparedBatch:
     readings: list[dict[str, Any]]
     counts: dict[str, int]
 
+    def to_wire(self) -> bytes:
+        """What :func:`write_prepared` needs, for a writer process: the FHIR resources as JSON (fast),
+        the alert rows (with datetimes) pickled. ``outcome`` stays behind."""
+        p = self.pending
+        fhir = orjson.dumps([self.readings, p.resources])
+        rows = pickle.dumps((p.levels, p.alerts, p.superseded, p.events, self.counts), protocol=5)
+        return len(fhir).to_bytes(8, "big") + fhir + rows
+
+    @classmethod
+    def from_wire(cls, data: bytes) -> PreparedBatch:
+        n = int.from_bytes(data[:8], "big")
+        readings, resources = orjson.loads(data[8 : 8 + n])
+        levels, alerts, superseded, events, counts = pickle.loads(data[8 + n :])  # our own writer pipe only
+        return cls(BatchOutcome(), _Pending(resources, levels, alerts, superseded, events), readings, counts)
+
+
+def _sqlite_settings(conn: Connection, background_checkpoints: bool) -> None:
+    """Once per pooled connection (and when the checkpointing changes): a 64 MB page cache (the
+    observation index outgrows SQLite's 2 MB default and thrashes it) and, with a checkpointer thread
+    (:class:`hygeia.ews.service.MqttMonitor`), no automatic checkpoints in our commits."""
+    info = conn.connection.info
+    wanted = (SQLITE_CACHE_KIB, 0 if background_checkpoints else 1000)
+    if info.get("hygeia_monitor_pragmas") != wanted:
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{wanted[0]}")
+        conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={wanted[1]}")
+        info["hygeia_monitor_pragmas"] = wanted
+
+
+def write_prepared(store: Store, prepared: PreparedBatch, *, background_checkpoints: bool = False) -> None:
+    """Write a prepared batch (readings, NEWS2, findings, alerts, counters) in one transaction.
+    Batches must be written one at a time, in the order they were prepared."""
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            _sqlite_settings(conn, background_checkpoints)
+        write_pending(store, conn, prepared.pending, prepared.readings)  # readings, NEWS2, findings: one bulk write
+        add_counts(conn, prepared.counts)
+
+
+def checkpoint_wal(store: Store) -> None:
+    """SQLite: copy committed WAL pages into the database without waiting for readers or the writer
+    (``PRAGMA wal_checkpoint(PASSIVE)``); nothing to do on other databases."""
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def write_pending(store: Store, conn: Connection, pending: _Pending, readings: Sequence[dict[str, Any]] = ()) -> None:
+    """Write a batch's reading Observations and what their scoring produced, in bulk (a few
+    statements per batch, not per patient)."""
+    observations = [*readings, *(r for r in pending.resources if r.get("resourceType") == "Observation")]
+    others = [r for r in pending.resources if r.get("resourceType") != "Observation"]
+    if observations:
+        store.write_observations(observations, conn)
+    if others:
+        store.write(others, conn)
+    if pending.levels:
+        ids = list(pending.levels)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            conn.execute(delete(ews_patient_levels).where(ews_patient_levels.c.patient_id.in_(chunk)))
+        conn.execute(insert(ews_patient_levels), list(pending.levels.values()))
+    if pending.alerts:
+        conn.execute(insert(ews_alerts), pending.alerts)
+    # superseded after the inserts: an alert raised and superseded in the same batch exists by now
+    for old_id, new_id in pending.superseded:
+        conn.execute(update(ews_alerts).where(ews_alerts.c.id == old_id).values(
+            status="superseded", superseded_by=new_id))
+    if pending.events:
+        conn.execute(insert(ews_alert_events), pending.events)
+
 
 @dataclass
 class _Pending:
@@ -590,46 +662,10 @@ class Monitor:
         return Outcome(patient_id, result, trend, out, news2_id)
 
     def _flush(self, conn: Connection, pending: _Pending, readings: Sequence[dict[str, Any]] = ()) -> None:
-        """Write the batch's reading Observations and what their scoring produced, in bulk (a few
-        statements per batch, not per patient)."""
-        observations = [*readings, *(r for r in pending.resources if r.get("resourceType") == "Observation")]
-        others = [r for r in pending.resources if r.get("resourceType") != "Observation"]
-        if observations:
-            self.store.write_observations(observations, conn)
-        if others:
-            self.store.write(others, conn)
-        if pending.levels:
-            ids = list(pending.levels)
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                conn.execute(delete(ews_patient_levels).where(ews_patient_levels.c.patient_id.in_(chunk)))
-            conn.execute(insert(ews_patient_levels), list(pending.levels.values()))
-        if pending.alerts:
-            conn.execute(insert(ews_alerts), pending.alerts)
-        # superseded after the inserts: an alert raised and superseded in the same batch exists by now
-        for old_id, new_id in pending.superseded:
-            conn.execute(update(ews_alerts).where(ews_alerts.c.id == old_id).values(
-                status="superseded", superseded_by=new_id))
-        if pending.events:
-            conn.execute(insert(ews_alert_events), pending.events)
-
-    def _sqlite_settings(self, conn: Connection) -> None:
-        """Once per pooled connection (and when the checkpointing changes): a 64 MB page cache (the
-        observation index outgrows SQLite's 2 MB default and thrashes it) and, with a checkpointer
-        thread (:class:`hygeia.ews.service.MqttMonitor`), no automatic checkpoints in our commits."""
-        info = conn.connection.info
-        wanted = (SQLITE_CACHE_KIB, 0 if self.background_checkpoints else 1000)
-        if info.get("hygeia_monitor_pragmas") != wanted:
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{wanted[0]}")
-            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={wanted[1]}")
-            info["hygeia_monitor_pragmas"] = wanted
+        write_pending(self.store, conn, pending, readings)
 
     def checkpoint_wal(self) -> None:
-        """SQLite: copy committed WAL pages into the database without waiting for readers or the
-        writer (``PRAGMA wal_checkpoint(PASSIVE)``); nothing to do on other databases."""
-        if self.store.engine.dialect.name == "sqlite":
-            with self.store.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        checkpoint_wal(self.store)
 
     def _deliver(self, alerts: Iterable[dict[str, Any]]) -> None:
         for doc in alerts:
@@ -701,15 +737,14 @@ class Monitor:
         return PreparedBatch(batch, pending, all_obs, counts)
 
     def commit(self, prepared: PreparedBatch) -> BatchOutcome:
-        """Write a prepared batch (readings, NEWS2, findings, alerts, counters) in one transaction,
-        then call the alert hooks. May run in another thread than :meth:`prepare` (one at a time, in order)."""
-        with self.store.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                self._sqlite_settings(conn)
-            self._flush(conn, prepared.pending, prepared.readings)  # readings, NEWS2, findings: one bulk write
-            add_counts(conn, prepared.counts)
-        self._deliver(prepared.outcome.alerts)
+        """Write a prepared batch (:func:`write_prepared`), then call the alert hooks."""
+        write_prepared(self.store, prepared, background_checkpoints=self.background_checkpoints)
+        self.delivered(prepared)
         return prepared.outcome
+
+    def delivered(self, prepared: PreparedBatch) -> None:
+        """Call the alert hooks for a batch that has been written (by :meth:`commit` or a writer process)."""
+        self._deliver(prepared.outcome.alerts)
 
     def _message_observations(self, msg: Accepted, invalid: Counter[str]) -> tuple[list[dict[str, Any]],
                                                                                    dict[str, Reading]]:
