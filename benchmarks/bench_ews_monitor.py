@@ -6,8 +6,10 @@
 A publisher process signs (HMAC-SHA256) and publishes QoS 1 readings, one per message, for ``devices``
 bound patients; the monitor (``MqttMonitor`` + ``Monitor``, in this process) verifies, stores every
 reading as a FHIR Observation, scores NEWS2 and raises alerts, committing in batches and acknowledging
-after each commit. Each device turns sick once (one reading that lifts NEWS2 to the emergency level)
-so every patient raises one alert.
+after each commit. Each device turns sick once (one message of six readings that lifts NEWS2 to the
+emergency level) so every patient raises one alert: the devices turn sick one after another over the
+middle half of the run (independent patients), or with ``--burst`` all in the same round (every
+patient deteriorating within the same few milliseconds: a worst case for the alert latency).
 
 1. throughput: ``readings`` published as fast as the publisher can; sustained readings/s = readings /
    (last commit - first publish). Against the obvious alternative, committing (and acknowledging)
@@ -18,8 +20,8 @@ so every patient raises one alert.
 Goal (issue 4): >= 5,000 readings/s on 2 cores, p99 < 250 ms. Medians over ``repeats`` runs.
 
 Beside the wall-clock figures (which depend on what else the machine runs), each row gives the CPU
-microseconds per reading of the monitor (its MQTT client and, with ``--writer-process``, its writer
-process included), of Mosquitto and of
+microseconds per reading of the monitor (its MQTT client and its writer process included; ``--one-process``
+writes in the receiving process, as the library default does), of Mosquitto and of
 the publisher, and the rate 2 free cores could sustain at those costs (2 s / their sum). The publisher
 is a device simulator: one connection publishing QoS 1 with Hygeia's small MQTT client
 (:mod:`hygeia.ews.mqtt`, about 10 µs of CPU per message where paho-mqtt took about 60: a paho
@@ -56,7 +58,8 @@ NORMAL = [("pulse", 72), ("rr", 16), ("spo2", 97), ("sbp", 122), ("temp_c", 36.9
 SICK_SET = [("rr", 27), ("spo2", 89), ("pulse", 132), ("sbp", 88), ("acvpu", "V"), ("on_oxygen", True)]
 
 
-def publisher(port: int, keys: dict[str, str], n: int, rate: float, ready: Any, go: Any, cpu: Any) -> None:
+def publisher(port: int, keys: dict[str, str], n: int, rate: float, ready: Any, go: Any, cpu: Any,
+              burst: bool = False) -> None:
     conn = Connection("127.0.0.1", port, f"bench-pub-{uuid.uuid4().hex[:6]}")
     devices = sorted(keys)
     bkeys = {d: bytes.fromhex(k) for d, k in keys.items()}
@@ -64,7 +67,11 @@ def publisher(port: int, keys: dict[str, str], n: int, rate: float, ready: Any, 
     go.wait()
     cpu0 = time.process_time()
     start = time.perf_counter()
-    half = (n // len(devices)) // 2
+    rounds = n // len(devices)
+    # the round in which each device turns sick: all in the middle round (``burst``: every patient
+    # deteriorates within the same few milliseconds) or spread over the middle half of the run
+    sick_round = {d: rounds // 2 if burst else rounds // 4 + (j * max(1, rounds // 2)) // len(devices)
+                  for j, d in enumerate(devices)}
     for i in range(n):
         if rate > 0:  # paced in steps of >= 1 ms (a sleep per message cost the publisher ~30 µs each)
             delay = start + i / rate - time.perf_counter()
@@ -72,7 +79,7 @@ def publisher(port: int, keys: dict[str, str], n: int, rate: float, ready: Any, 
                 time.sleep(delay)
         device = devices[i % len(devices)]
         k = i // len(devices)
-        sick = k == half
+        sick = k == sick_round[device]
         readings = SICK_SET if sick else [NORMAL[k % len(NORMAL)]]
         payload = {"device_id": device, "device_time": datetime.now(UTC).isoformat(), "nonce": uuid.uuid4().hex,
                    "sent_at": time.time(), "sick": sick,
@@ -97,7 +104,7 @@ def _proc_cpu(pid: int) -> float:
 
 
 def run_once(n: int, rate: float, devices: int, batch_size: int, database: str | None, workdir: Path,
-             batch_ms: float = 20.0, writer_process: bool = False) -> dict[str, Any]:
+             batch_ms: float = 5.0, writer_process: bool = True, burst: bool = False) -> dict[str, Any]:
     url = database or f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.db'}"
     store = Store(url)
     store.init()
@@ -123,7 +130,7 @@ def run_once(n: int, rate: float, devices: int, batch_size: int, database: str |
         ctx = mp.get_context("spawn")
         ready, go = ctx.Event(), ctx.Event()
         pub_cpu = ctx.Value("d", float("nan"))
-        pub = ctx.Process(target=publisher, args=(broker.port, keys, n, rate, ready, go, pub_cpu))
+        pub = ctx.Process(target=publisher, args=(broker.port, keys, n, rate, ready, go, pub_cpu, burst))
         pub.start()
         ready.wait(60)
         broker_cpu0 = _proc_cpu(broker.proc.pid) if broker.proc else float("nan")
@@ -177,13 +184,16 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--database", default=None, help="SQLAlchemy URL (default: a temporary SQLite file)")
     ap.add_argument("--only-latency", action="store_true", help="run only the fixed-rate latency configuration")
-    ap.add_argument("--writer-process", action="store_true", help="monitor writes in a process of its own")
-    ap.add_argument("--batch-ms", type=float, default=20.0, help="monitor batch window (ms after the first message)")
+    ap.add_argument("--burst", action="store_true",
+                    help="every device turns sick in the same round (default: spread over the middle half)")
+    ap.add_argument("--one-process", action="store_true",
+                    help="the monitor writes in its receiving process (default: a writer process, as `hygeia monitor`)")
+    ap.add_argument("--batch-ms", type=float, default=5.0, help="monitor batch window (ms after the first message)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         runs = {
-            "batched commits (1000 / 20 ms), max rate": (args.readings, 0.0, 1000),
+            f"batched commits (1000 / {args.batch_ms:g} ms), max rate": (args.readings, 0.0, 1000),
             "commit per message (alternative), max rate": (max(500, args.readings // 20), 0.0, 1),
             f"batched commits, offered {args.rate:,.0f}/s": (args.readings, args.rate, 1000),
         }
@@ -194,7 +204,8 @@ def main() -> None:
               f"{'pub':>6}  -> 2-core capacity/s")
         medians: dict[str, float] = {}
         for label, (n, rate, batch) in runs.items():
-            results = [run_once(n, rate, args.devices, batch, args.database, work, args.batch_ms, args.writer_process)
+            results = [run_once(n, rate, args.devices, batch, args.database, work, args.batch_ms, not args.one_process,
+                                args.burst)
                        for _ in range(args.repeats)]
             med = {k: statistics.median(r[k] for r in results) for k in results[0]}
             medians[label] = med["rate"]

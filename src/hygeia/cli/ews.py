@@ -195,7 +195,7 @@ def monitor(
     port: int = typer.Option(1883, help="MQTT broker port."),
     client_id: str = typer.Option("hygeia-monitor", help="MQTT client id (the persistent session's name)."),
     batch_size: int = typer.Option(1000, min=1, help="Commit (then acknowledge) at most this many messages."),
-    batch_ms: float = typer.Option(20.0, min=0.0, help="... or this many milliseconds after the first."),
+    batch_ms: float = typer.Option(5.0, min=0.0, help="... or this many milliseconds after the first."),
     webhook: str | None = typer.Option(None, envvar="HYGEIA_ALERT_WEBHOOK", help="POST each alert's JSON here."),
     writer_process: bool = typer.Option(True, "--writer-process/--one-process",
                                         help="Write batches in a second process (uses a second core)."),

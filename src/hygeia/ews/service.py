@@ -178,7 +178,7 @@ class MqttMonitor:
     """
 
     def __init__(self, monitor: Monitor, host: str = "127.0.0.1", port: int = 1883, *,
-                 client_id: str = "hygeia-monitor", batch_size: int = 1000, batch_ms: float = 20.0,
+                 client_id: str = "hygeia-monitor", batch_size: int = 1000, batch_ms: float = 5.0,
                  tick_s: float = 1.0, keepalive: int = 15, reconnect_s: float = 0.5, writer_process: bool = False,
                  on_batch: Callable[[list[Message]], None] | None = None) -> None:
         self.monitor = monitor
@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=1883)
     parser.add_argument("--client-id", default="hygeia-monitor")
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--batch-ms", type=float, default=20.0)
+    parser.add_argument("--batch-ms", type=float, default=5.0)
     parser.add_argument("--webhook", default=None)
     parser.add_argument("--one-process", action="store_true", help="write in the receiving process (one core)")
     args = parser.parse_args(argv)
