@@ -104,6 +104,9 @@ def test_unacknowledged_messages_are_redelivered_on_the_persistent_session(broke
     while not set(pids) <= pub.acked and time.monotonic() < deadline:
         pub.poll(0.2)
     assert set(pids) <= pub.acked, "the broker acknowledged every QoS 1 publish"
+    # reading never leaves the socket non-blocking: a sendall from another thread (the monitor
+    # acknowledges from its writer's thread) would then fail when the send buffer is full
+    assert pub.sock.gettimeout() == 10.0
     got = []
     while len(got) < 300:
         batch = sub.receive(1000, 5, 0.05)

@@ -17,6 +17,7 @@ QoS 2 (the monitor subscribes with QoS 1, so the broker never delivers QoS 2 to 
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 import time
@@ -232,12 +233,13 @@ class Connection:
 
     # -- receiving ---------------------------------------------------------------------------------
     def _read(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` for bytes and sort the packets they complete. False on timeout."""
-        self.sock.settimeout(timeout if timeout > 0 else 0.0)  # 0.0: non-blocking
-        try:
-            data = self.sock.recv(1 << 20)
-        except (TimeoutError, BlockingIOError):
+        """Wait up to ``timeout`` for bytes and sort the packets they complete. False on timeout.
+
+        Waits with ``select``: the socket keeps its own (blocking, ``timeout`` s) mode for the
+        writers in other threads, whose ``sendall`` must not meet a non-blocking socket."""
+        if not select.select([self.sock], [], [], max(timeout, 0.0))[0]:
             return False
+        data = self.sock.recv(1 << 20)
         if not data:
             raise ConnectionError("the broker closed the connection")
         self._last_received = time.monotonic()
