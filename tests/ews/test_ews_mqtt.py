@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hygeia.ews.broker import LocalBroker
@@ -37,6 +37,7 @@ packets = st.lists(st.tuples(st.integers(0, 255), st.binary(max_size=300) | st.b
                    max_size=8)
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(packets, st.lists(st.integers(0, 40_000), max_size=6))
 def test_reader_returns_the_packets_whatever_the_chunking(items: list[tuple[int, bytes]], cuts: list[int]) -> None:
     stream = b"".join(bytes((first,)) + remaining_length(len(body)) + body for first, body in items)
@@ -50,6 +51,7 @@ def test_reader_returns_the_packets_whatever_the_chunking(items: list[tuple[int,
     assert not reader.buffer
 
 
+@settings(deadline=None)
 @given(st.integers(0, 268_435_455))
 def test_remaining_length_round_trip(n: int) -> None:
     encoded = remaining_length(n)
@@ -58,6 +60,7 @@ def test_remaining_length_round_trip(n: int) -> None:
     assert value == n and all(b & 0x80 for b in encoded[:-1]) and not encoded[-1] & 0x80
 
 
+@settings(deadline=None)
 @given(st.text(min_size=1, max_size=50), st.binary(max_size=200), st.integers(0, 1), st.integers(1, 65535))
 def test_publish_round_trip(topic: str, payload: bytes, qos: int, pid: int) -> None:
     reader = PacketReader()
