@@ -13,6 +13,9 @@ from hygeia.governance.access import AccessError, User, user_for_token
 from hygeia.governance.smart import authorize, looks_like_jwt, user_for_access_token
 from hygeia.records.store import Store
 
+# ASGI scope key under which LimitsMiddleware leaves the JSON body it parsed (routes may reuse it).
+PARSED_BODY = "hygeia.parsed_body"
+
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /auth/token (users) or /oauth/token "
                                                    "(SMART backend services)")
 

@@ -16,24 +16,27 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import jwt
+import orjson
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from hygeia.governance.access import AccessError, Role, User
 from hygeia.governance.schema import jwt_replay, oauth_clients
-from hygeia.records.store import Store
+from hygeia.records.store import Store, _insert_many
 
 ASYMMETRIC_ALGORITHMS = ("RS384", "ES384", "RS256", "ES256", "RS512", "ES512")
 MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
@@ -331,19 +334,52 @@ class VerifiedJwt:
 _last_sweep = 0.0
 
 
-def remember_jti(conn: Connection, issuer: str, jti: str, expires: datetime) -> None:
-    """Record an accepted ``jti`` in the ``jwt_replay`` table inside the caller's transaction (so it commits with
-    the call's audit entry); AccessError — and the transaction must roll back — when it was used before.
-    Expired entries are swept at most once a minute per process."""
+def _sweep_replay(conn: Connection) -> None:
+    """Delete expired replay records, at most once a minute per process."""
     global _last_sweep
     now = time.monotonic()
     if now - _last_sweep > 60:
         _last_sweep = now
         conn.execute(delete(jwt_replay).where(jwt_replay.c.expires < datetime.now(UTC) - CLOCK_SKEW))
+
+
+def remember_jti(conn: Connection, issuer: str, jti: str, expires: datetime) -> None:
+    """Record an accepted ``jti`` in the ``jwt_replay`` table inside the caller's transaction (so it commits with
+    the call's audit entry); AccessError — and the transaction must roll back — when it was used before.
+    Expired entries are swept at most once a minute per process."""
+    _sweep_replay(conn)
     try:
         conn.execute(insert(jwt_replay).values(key=_replay_key(issuer, jti), expires=expires))
     except IntegrityError:
         raise AccessError("jti already used (replayed JWT)") from None
+
+
+def remember_jtis(conn: Connection, accepted: Sequence[VerifiedJwt]) -> list[bool]:
+    """Record the ``jti`` of several verified JWTs inside the caller's transaction (a group commit), with one
+    read and one insert; returns, per JWT, whether it was fresh — False for a replay (recorded before, or
+    earlier in ``accepted``), which is not recorded again and must be refused.
+
+    Run it under :func:`hygeia.governance.audit.chain_transaction`, which serialises the callers that use it.
+    A writer outside that lock (``verify_client_jwt``) inserting the same key between the read and the insert
+    makes the insert fail with IntegrityError and the transaction roll back; retried, the read then sees it.
+    """
+    _sweep_replay(conn)
+    keys = [_replay_key(v.client.client_id, str(v.claims["jti"])) for v in accepted]
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    used: set[str] = set()
+    for start in range(0, len(keys), 500):  # plain SQL: SQLAlchemy would compile a new IN list per batch
+        chunk = keys[start : start + 500]
+        sql = f"SELECT key FROM jwt_replay WHERE key IN ({', '.join([mark] * len(chunk))})"
+        used.update(key for (key,) in conn.exec_driver_sql(sql, tuple(chunk)))
+    fresh: list[bool] = []
+    rows: list[tuple[str, datetime]] = []
+    for key, verified in zip(keys, accepted, strict=True):
+        fresh.append(key not in used)
+        if key not in used:
+            used.add(key)
+            rows.append((key, verified.expires))
+    _insert_many(conn, jwt_replay, ["key", "expires"], rows)
+    return fresh
 
 
 def _remember_jti(store: Store, issuer: str, jti: str, expires: datetime) -> None:
@@ -360,16 +396,29 @@ def verify_client_jwt(store: Store, token: str, *, kind: str, audience: str | li
     return verified.client, verified.claims
 
 
+def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The JWT's header and claims, unverified: only to choose the client and key that ``jwt.decode`` then
+    verifies the token with (strictly: signature, encoding, claims). Cheaper than PyJWT's own unverified decode,
+    which checks the encoding character by character and is repeated by the verified one."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise AccessError("malformed JWT")
+    try:
+        header = orjson.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):  # orjson.JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise AccessError("malformed JWT") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise AccessError("malformed JWT")
+    return header, claims
+
+
 def check_client_jwt(store: Store, token: str, *, kind: str, audience: str | list[str], keys: JwksCache,
                      require_sub: bool = False) -> VerifiedJwt:
     """Verify a client-signed JWT: signature, iss, aud, exp, iat, and a ``jti`` this process has not accepted
     before. The caller records the jti (:meth:`VerifiedJwt.remember`) in the transaction that writes the
     call's audit entry — one commit per call — and refuses the call when that reports a replay."""
-    try:
-        unverified_jwt = jwt.api_jwt.decode_complete(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        raise AccessError("malformed JWT") from None
-    header, unverified = unverified_jwt["header"], unverified_jwt["payload"]
+    header, unverified = _peek(token)
     alg = header.get("alg")
     if alg not in ASYMMETRIC_ALGORITHMS:
         raise AccessError(f"JWT alg {alg!r} refused: use RS384 or ES384 (never none or HS*)")
@@ -390,6 +439,8 @@ def check_client_jwt(store: Store, token: str, *, kind: str, audience: str | lis
         raise AccessError("JWT aud is not this endpoint's URL") from None
     except jwt.PyJWTError as exc:
         raise AccessError(f"JWT rejected: {exc}") from None
+    if claims["iss"] != issuer:  # the key was chosen by the unverified iss: it must be the signed one
+        raise AccessError("JWT iss is not the registered client's")
     now = datetime.now(UTC)
     expires = datetime.fromtimestamp(float(claims["exp"]), UTC)
     issued = datetime.fromtimestamp(float(claims["iat"]), UTC)
@@ -443,4 +494,5 @@ def looks_like_jwt(token: str) -> bool:
 
 __all__ = ["ASYMMETRIC_ALGORITHMS", "Client", "JwksCache", "Scope", "ScopeError", "VerifiedJwt", "check_client_jwt",
            "get_client", "issue_access_token", "list_clients", "narrow", "parse_scope", "parse_scopes",
-           "register_client", "remember_jti", "scope_permits", "user_for_access_token", "verify_client_jwt"]
+           "register_client", "remember_jti", "remember_jtis", "scope_permits", "user_for_access_token",
+           "verify_client_jwt"]

@@ -14,6 +14,7 @@ Decision support for a clinician: cards inform, they do not replace, clinical ju
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,11 +23,15 @@ from typing import Annotated, Any, Literal
 import httpx
 import orjson
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import insert
+from starlette.routing import Route
 
 from hygeia import DECISION_SUPPORT_NOTICE
-from hygeia.api.deps import StoreDep
+from hygeia.api.cds_cache import CardCache, patient_fingerprint
+from hygeia.api.deps import PARSED_BODY, StoreDep
+from hygeia.api.group_commit import GroupCommit
 from hygeia.api.routes.smart import jwks_cache
 from hygeia.ews import news2_finding, score_news2
 from hygeia.findings import Finding, Indicator, Source, to_cds_card
@@ -82,6 +87,7 @@ OVERRIDE_REASONS = [
 ]
 NEWS2_MAX_AGE = timedelta(hours=24)  # readings older than this before the newest are reported as stale
 FETCH_TIMEOUT = 5.0
+MAX_AUTHORIZATION = 16_384  # characters of the Authorization header
 
 
 class FhirAuthorization(BaseModel):
@@ -143,10 +149,11 @@ class CardsResponse(BaseModel):
 
 # -- authentication -----------------------------------------------------------------------------
 
-async def cds_client(request: Request, store: StoreDep,
-                     authorization: Annotated[str | None, Header(max_length=16_384)] = None) -> VerifiedJwt:
+async def cds_client(request: Request, store: StoreDep, authorization: Annotated[
+        str | None, Header(max_length=MAX_AUTHORIZATION)] = None) -> VerifiedJwt:
     """The registered CDS client whose signed JWT is in the Authorization header (401 otherwise). Its ``jti``
-    is recorded by :func:`_commit`, in the transaction that writes the call's audit entry.
+    is recorded in the transaction that writes the call's audit entry (:class:`GroupCommit`; :func:`_commit`
+    for feedback).
 
     Runs on the event loop: the check is CPU work (one signature) on cached keys; the store is read only
     when the client cache is cold (once per client per ``JwksCache.client_ttl``), which is brief."""
@@ -421,13 +428,67 @@ def _cards(store: Store, service: dict[str, Any], hook: HookRequest, pid: str) -
     return _order_cards(record, orders)
 
 
+def _kb_key() -> str | None:
+    """The PGx knowledge base the order hooks consult (its directory: ``cached_kb`` keeps one per directory),
+    or None when it cannot be loaded (then nothing is cached: the "unavailable" card must not outlive it)."""
+    from hygeia.pgx.kb import cached_kb, default_kb_dir
+
+    path = str(default_kb_dir())
+    try:
+        cached_kb(path)
+    except (KbError, OSError):
+        return None
+    return path
+
+
+def _cards_cached(cache: CardCache, store: Store, service: dict[str, Any], hook: HookRequest,
+                  pid: str) -> list[dict[str, Any]]:
+    """:func:`_cards`, from the cache when the data comes from the store and the patient's store fingerprint,
+    the draft orders and the knowledge base are those of a previous call (``hygeia.api.cds_cache``)."""
+    if not _from_store(hook, service):
+        return _cards(store, service, hook, pid)
+    orders = b""
+    kb: str | None = ""
+    if service["hook"] != "patient-view":
+        orders = orjson.dumps(_draft_orders(hook, selected_only=service["hook"] == "order-select"),
+                              option=orjson.OPT_SORT_KEYS)
+        kb = _kb_key()
+    fingerprint = patient_fingerprint(store, pid)  # read before the cards: a later write changes it
+    if fingerprint is None or kb is None:
+        return _cards(store, service, hook, pid)
+    key = (service["hook"], pid, fingerprint, orders, kb)
+    cards = cache.get(key)
+    if cards is None:
+        cards = _cards(store, service, hook, pid)
+        cache.put(key, cards)
+    return cards
+
+
+def card_cache(request: Request) -> CardCache:
+    cache: CardCache | None = getattr(request.app.state, "cds_cards", None)
+    if cache is None:
+        cache = request.app.state.cds_cards = CardCache()
+    return cache
+
+
+def group_commit(request: Request, store: Store) -> GroupCommit:
+    commits: GroupCommit | None = getattr(request.app.state, "cds_commits", None)
+    if commits is None or commits.store is not store:
+        commits = request.app.state.cds_commits = GroupCommit(store)
+    return commits
+
+
 @router.post("/{service_id}", response_model=CardsResponse,
              responses={401: {"description": "CDS client JWT missing or invalid"},
                         412: {"description": "required data could not be obtained"}})
-def call_service(service_id: str, hook: HookRequest, store: StoreDep, caller: CallerDep) -> Response:
+async def call_service(service_id: str, hook: HookRequest, request: Request, store: StoreDep,
+                       caller: CallerDep) -> Response:
     """Invoke a CDS service (patient-view, order-select, order-sign)."""
-    # A plain `def`: the reads and the commit are blocking, so they run in the threadpool, not the event loop.
+    # On the event loop: with SQLite, the cards come from the store's page cache or the card cache (CPU work,
+    # as a thread would do under the GIL, without the hop); a prefetch from a FHIR server or a networked
+    # database is waited for in a thread. The audit entry and the jti are group-committed.
     client = caller.client
+    commits = group_commit(request, store)
     try:
         service = SERVICES.get(service_id)
         if service is None:
@@ -439,24 +500,69 @@ def call_service(service_id: str, hook: HookRequest, store: StoreDep, caller: Ca
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "fhirAuthorization given without fhirServer")
         pid = _patient_id(hook)
     except HTTPException:
-        _commit(store, caller)  # the jti is spent even by a refused call
+        await _group_commit(commits, caller)  # the jti is spent even by a refused call
         raise
     entry: dict[str, Any] = {"username": f"cds:{client.client_id}", "role": client.role.value, "action": "E",
                              "patient_id": pid, "resource": f"cds-services/{service_id}"}
     try:
-        cards = _cards(store, service, hook, pid)
+        if _from_store(hook, service) and store.engine.dialect.name == "sqlite":
+            cards = _cards_cached(card_cache(request), store, service, hook, pid)
+        else:
+            cards = await asyncio.to_thread(_cards_cached, card_cache(request), store, service, hook, pid)
     except DataUnavailable as exc:
-        _commit(store, caller, {**entry, "outcome": "4", "detail": f"412: {exc}"[:500]})
+        await _group_commit(commits, caller, {**entry, "outcome": "4", "detail": f"412: {exc}"[:500]})
         raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, str(exc)) from None
     except HTTPException as exc:
-        _commit(store, caller, {**entry, "outcome": "4", "detail": f"{exc.status_code}: {exc.detail}"[:500]})
+        await _group_commit(commits, caller, {**entry, "outcome": "4",
+                                              "detail": f"{exc.status_code}: {exc.detail}"[:500]})
         raise
     except Exception as exc:  # audited as a serious failure (AuditEvent outcome 8), then the 500 handler answers
-        _commit(store, caller, {**entry, "outcome": "8", "detail": f"500: {type(exc).__name__}"})
+        await _group_commit(commits, caller, {**entry, "outcome": "8", "detail": f"500: {type(exc).__name__}"})
         raise
-    _commit(store, caller, {**entry, "detail": f"{len(cards)} cards"})
+    await _group_commit(commits, caller, {**entry, "detail": f"{len(cards)} cards"})
     # Serialised once with orjson: the cards are built here, re-validating them through the model gains nothing.
     return Response(orjson.dumps({"cards": cards, "systemActions": []}), media_type="application/json")
+
+
+async def _group_commit(commits: GroupCommit, caller: VerifiedJwt, entry: dict[str, Any] | None = None) -> None:
+    try:
+        await commits.commit(caller, entry)
+    except AccessError as exc:  # replayed: the entry was written as a refusal
+        raise _unauthorized(exc) from None
+
+
+async def fast_call_service(request: Request) -> Response:
+    """``POST /cds-services/{service_id}`` as a plain Starlette route, matched ahead of the FastAPI routes
+    (``create_app`` puts it first): the same checks as :func:`call_service`'s declared parameters — the
+    Authorization header's length and the client JWT (401), then the body against :class:`HookRequest`
+    (422, FastAPI's error shape) — then :func:`call_service` itself. The FastAPI route stays for the OpenAPI
+    document; this one saves its dependency resolution and route search (~0.2 ms of a ~2 ms call)."""
+    request.scope["route"] = fast_route  # the access log names the route template, as for FastAPI's routes
+    store: Store = request.app.state.store
+    authorization = request.headers.get("authorization")
+    if authorization is not None and len(authorization) > MAX_AUTHORIZATION:
+        raise RequestValidationError([{"type": "string_too_long", "loc": ("header", "authorization"),
+                                       "msg": f"String should have at most {MAX_AUTHORIZATION} characters"}])
+    caller = await cds_client(request, store, authorization)
+    body = request.scope.get(PARSED_BODY, _NO_BODY)
+    if body is _NO_BODY:  # LimitsMiddleware parses JSON bodies; this is for an app assembled without it
+        raw = await request.body()
+        try:
+            body = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "body is not valid JSON") from None
+    if body is None:
+        raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required"}])
+    try:
+        hook = HookRequest.model_validate(body)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+                                     ) from None
+    return await call_service(request.path_params["service_id"], hook, request, store, caller)
+
+
+fast_route = Route("/cds-services/{service_id}", fast_call_service, methods=["POST"])
+_NO_BODY = object()
 
 
 @router.post("/{service_id}/feedback", responses={401: {"description": "CDS client JWT missing or invalid"}})
