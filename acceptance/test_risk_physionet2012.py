@@ -6,7 +6,8 @@ set when a full run made one) and cross-validates a small, fixed LightGBM on the
 figures (docs/risk.md) come from the full `hygeia risk train` run on all 4,000 stays, not from this test.
 
 Bound: on this subset the 3-fold CV AUROC measured 0.845 (95 % CI 0.804–0.882) with the 515-feature
-set and 0.846 (0.808–0.880) with the 603-feature set of issue 5 (docs/risk.md). With
+set, 0.846 (0.808–0.880) with the 603-feature set of issue 5 and 0.837 (0.791–0.873) once icu-mortality's
+LightGBM uses extremely randomised splits (the task's ``model_params``; docs/risk.md). With
 ~110 deaths among 800 stays the standard error of an AUROC near 0.84 is about 0.024 (Hanley & McNeil,
 Radiology 1982), so 0.77 is three standard errors below it, and still far above SAPS-I (0.67 on the
 held-back sets): a broken feature or training path fails it, chance does not.

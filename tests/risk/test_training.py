@@ -28,6 +28,20 @@ def test_train_reports_governance_outputs(trained: TrainedModel) -> None:
     assert trained.importance["feature"].iloc[-1] == "noise"  # pure noise matters least
 
 
+def test_task_settings_reach_the_estimator(trained: TrainedModel) -> None:
+    # icu-mortality's own LightGBM settings (extremely randomised splits), under train's params (small model)
+    fitted = trained.model.calibrated_classifiers_[0].estimator
+    assert fitted.extra_trees is True and fitted.n_estimators == SMALL_LGBM["n_estimators"]
+    assert trained.metadata["model_params"]["extra_trees"] is True
+    assert "extra_trees=True" in trained.metadata["model"]
+    other = train("readmission-30d", make_dataset(200), "lightgbm", folds=2, n_boot=5, params=SMALL_LGBM,
+                  calibration_folds=2)
+    assert other.metadata["model_params"]["extra_trees"] is False  # other tasks keep the defaults
+    forced = train("icu-mortality", make_dataset(200), "lightgbm", folds=2, n_boot=5,
+                   params={**SMALL_LGBM, "extra_trees": False}, calibration_folds=2)
+    assert forced.model.calibrated_classifiers_[0].estimator.extra_trees is False
+
+
 def test_registry_round_trip_and_tamper_detection(trained: TrainedModel, tmp_path: Path) -> None:
     folder = save(trained, tmp_path)
     names = {p.name for p in folder.iterdir()}

@@ -108,14 +108,15 @@ def train(task_name: str, dataset: Dataset, model_kind: str = "lightgbm", folds:
           calibration_folds: int = 5) -> TrainedModel:
     """Cross-validate (out-of-fold governance outputs), then fit the final calibrated model on all data.
 
-    ``params`` overrides the estimator's defaults (e.g. fewer trees in tests); ``calibration_folds``: the
+    The estimator takes the task's own settings (``Task.model_params``) over its defaults; ``params`` overrides
+    both (e.g. fewer trees in tests); ``calibration_folds``: the
     cross-fitted calibration's folds inside each fit (each fold's model calibrated on the fold it did not see)."""
     task = get_task(task_name)
     if model_kind not in MODELS:
         raise ValueError(f"unknown model {model_kind!r}; choose one of {', '.join(MODELS)}")
     if dataset.n < 50 or dataset.events < 10:
         raise ValueError(f"too little data to train: {dataset.n} rows, {dataset.events} events (need ≥50 and ≥10)")
-    estimator = MODELS[model_kind](**(params or {}))
+    estimator = MODELS[model_kind](**{**task.model_params.get(model_kind, {}), **(params or {})})
     oof = out_of_fold(estimator, dataset, folds, seed, progress, calibration_folds)
     if progress:
         progress("final model", 0, 1)
@@ -129,8 +130,11 @@ def train(task_name: str, dataset: Dataset, model_kind: str = "lightgbm", folds:
     if progress:
         progress("explanations", 1, 1)
     now = datetime.now(UTC)
+    own = {**task.model_params.get(model_kind, {}), **(params or {})}
+    settings = f" ({', '.join(f'{k}={v}' for k, v in own.items())})" if own else ""
     metadata: dict[str, Any] = {
-        "task": task.name, "title": task.title, "model": f"{model_kind} + cross-fitted Platt calibration",
+        "task": task.name, "title": task.title, "model": f"{model_kind}{settings} + cross-fitted Platt calibration",
+        "model_params": estimator.get_params(),
         "intended_use": task.intended_use, "cohort": task.cohort, "index_time": task.index_time,
         "outcome": task.outcome, "features": task.features, "training_data": f"{task.data}; {dataset.source}",
         "n": dataset.n, "events": dataset.events, "prevalence": dataset.events / dataset.n,
