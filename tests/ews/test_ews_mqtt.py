@@ -138,9 +138,9 @@ def test_refused_connection_names_the_reason(broker: LocalBroker) -> None:
 
 
 def test_keepalive_pings_keep_an_idle_connection_open(broker: LocalBroker) -> None:
-    sub = Connection("127.0.0.1", broker.port, "t-idle", keepalive=1)
+    sub = Connection("127.0.0.1", broker.port, "t-idle", keepalive=2)
     sub.subscribe("hygeia/devices/+/vitals", 1)
-    for _ in range(12):  # 3 s idle: the broker drops a client silent for 1.5 keep-alives
+    for _ in range(20):  # 5 s idle: the broker drops a client silent for 1.5 keep-alives (3 s)
         assert sub.receive(10, 0.25, 0.0) == []
     pub = Connection("127.0.0.1", broker.port, "t-late")
     pub.publish("hygeia/devices/x/vitals", b"late")
