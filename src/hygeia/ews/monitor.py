@@ -521,7 +521,7 @@ class Monitor:
         # per patient: the last NEWS2 stored (score signature, Observation id) and the level row written
         self._stored_scores: dict[str, tuple[tuple[Any, ...], str]] = {}
         self._persisted_levels: dict[str, tuple[int, int]] = {}
-        # SQLite: True when another thread runs checkpoint_wal() (commits then skip SQLite's automatic
+        # SQLite: True when another thread runs checkpoint_wal(store) (commits then skip SQLite's automatic
         # checkpoint, which copied the WAL back into the database inside every ~3rd batch's commit)
         self.background_checkpoints = False
         with store.engine.connect() as conn:
@@ -663,9 +663,6 @@ class Monitor:
 
     def _flush(self, conn: Connection, pending: _Pending, readings: Sequence[dict[str, Any]] = ()) -> None:
         write_pending(self.store, conn, pending, readings)
-
-    def checkpoint_wal(self) -> None:
-        checkpoint_wal(self.store)
 
     def _deliver(self, alerts: Iterable[dict[str, Any]]) -> None:
         for doc in alerts:

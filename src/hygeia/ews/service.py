@@ -72,21 +72,22 @@ def webhook_hook(url: str, timeout: float = 5.0) -> AlertHook:
     return hook
 
 
+def checkpoint_loop(store: Store, stop: threading.Event, every_s: float = 0.5) -> None:
+    """SQLite WAL checkpoints every ``every_s`` until ``stop`` (a thread beside the monitor's commits)."""
+    while not stop.wait(every_s):
+        try:
+            checkpoint_wal(store)
+        except Exception as exc:  # a busy or locked database: the next round tries again
+            log.warning("WAL checkpoint failed: %s", exc)
+
+
 def _writer_main(url: str, background_checkpoints: bool, pipe: MpConnection) -> None:
     """The writer process: write each prepared batch it is sent (in order) and answer ``ok`` or the error."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     store = Store(url)
     stop = threading.Event()
-
-    def checkpoints() -> None:
-        while not stop.wait(0.5):
-            try:
-                checkpoint_wal(store)
-            except Exception as exc:  # a busy or locked database: the next round tries again
-                log.warning("WAL checkpoint failed: %s", exc)
-
     if background_checkpoints:
-        threading.Thread(target=checkpoints, name="hygeia-wal-checkpoint", daemon=True).start()
+        threading.Thread(target=checkpoint_loop, args=(store, stop), name="hygeia-wal-checkpoint", daemon=True).start()
     try:
         while data := pipe.recv_bytes():
             try:
@@ -222,7 +223,8 @@ class MqttMonitor:
                                    on_written=lambda token, error: self._written(token, error, failure))
         elif sqlite:  # WAL checkpoints off the hot thread
             self.monitor.background_checkpoints = True
-            checkpointer = threading.Thread(target=self._checkpoints, name="hygeia-wal-checkpoint", daemon=True)
+            checkpointer = threading.Thread(target=checkpoint_loop, args=(self.monitor.store, self._stop),
+                                            name="hygeia-wal-checkpoint", daemon=True)
             checkpointer.start()
         conn = self._connect()
         try:
@@ -279,13 +281,6 @@ class MqttMonitor:
         self.monitor.delivered(prepared)
         if self.on_batch:
             self.on_batch(batch)
-
-    def _checkpoints(self, every_s: float = 0.5) -> None:
-        while not self._stop.wait(every_s):
-            try:
-                self.monitor.checkpoint_wal()
-            except Exception as exc:  # a busy or locked database: the next round tries again
-                log.warning("WAL checkpoint failed: %s", exc)
 
 
 def main(argv: list[str] | None = None) -> int:

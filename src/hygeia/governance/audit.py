@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy import Connection, select, text
 
 from hygeia.records.schema import audit_log
-from hygeia.records.store import Store, _insert_many
+from hygeia.records.store import Store, insert_many
 
 try:
     import fcntl
@@ -158,7 +158,7 @@ def append_many(conn: Connection, entries: Sequence[dict[str, Any]]) -> None:
         rows.append((*fields.values(), prev, digest))
         prev = digest
     # One driver executemany (values through the columns' own bind processing, as SQLAlchemy's insert does).
-    _insert_many(conn, audit_log, [*_FIELD_NAMES, "prev_hash", "hash"], rows)
+    insert_many(conn, audit_log, [*_FIELD_NAMES, "prev_hash", "hash"], rows)
 
 
 @contextmanager

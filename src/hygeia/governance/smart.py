@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hygeia.governance.access import AccessError, Role, User
 from hygeia.governance.schema import jwt_replay, oauth_clients
-from hygeia.records.store import Store, _insert_many
+from hygeia.records.store import Store, insert_many
 
 ASYMMETRIC_ALGORITHMS = ("RS384", "ES384", "RS256", "ES256", "RS512", "ES512")
 MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
@@ -378,7 +378,7 @@ def remember_jtis(conn: Connection, accepted: Sequence[VerifiedJwt]) -> list[boo
         if key not in used:
             used.add(key)
             rows.append((key, verified.expires))
-    _insert_many(conn, jwt_replay, ["key", "expires"], rows)
+    insert_many(conn, jwt_replay, ["key", "expires"], rows)
     return fresh
 
 

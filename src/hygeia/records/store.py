@@ -105,7 +105,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _INSERT_MANY: dict[tuple[str, tuple[str, ...], str, str], tuple[list[tuple[int, Any]], str]] = {}
 
 
-def _insert_many(conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+def insert_many(conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     """INSERT ``rows`` (tuples in ``columns`` order) with one driver ``executemany``; values go through the
     columns' own bind processing (the dialect's datetime and boolean storage), as SQLAlchemy's insert does."""
     if not rows:
@@ -282,12 +282,12 @@ class Store:
             history_rows.append(("Observation", rid, 1, now, False, text))
             index_rows.extend(observation_rows(res))
         updated = self.write(changed, conn).updated if changed else 0
-        _insert_many(conn, resources, ["resource_type", "id", "version_id", "last_updated", "patient_id",
+        insert_many(conn, resources, ["resource_type", "id", "version_id", "last_updated", "patient_id",
                                        "content_hash", "deleted", "content"], new_rows)
-        _insert_many(conn, resource_history, ["resource_type", "id", "version_id", "last_updated", "deleted",
+        insert_many(conn, resource_history, ["resource_type", "id", "version_id", "last_updated", "deleted",
                                               "content"], history_rows)
         cols = [c.name for c in observation_index.columns]
-        _insert_many(conn, observation_index, cols, list(map(operator.itemgetter(*cols), index_rows)))
+        insert_many(conn, observation_index, cols, list(map(operator.itemgetter(*cols), index_rows)))
         return WriteSummary(len(new_rows), updated, unchanged)
 
     def _current_versions(
@@ -491,4 +491,4 @@ class Store:
 
 
 __all__ = ["NotFound", "Store", "StoreError", "StoredResource", "WriteSummary", "canonical_json",
-           "effective_time", "make_engine"]
+           "effective_time", "insert_many", "make_engine"]
