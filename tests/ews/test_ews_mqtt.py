@@ -152,23 +152,33 @@ def test_keepalive_pings_keep_an_idle_connection_open(broker: LocalBroker) -> No
     pub.close()
 
 
+def _store_with_device(path: Path, device: str, patient: str, ward: str | None = None) -> tuple[Store, bytes]:
+    """A fresh SQLite store with one registered device bound to a patient since an hour ago; its key."""
+    store = Store(f"sqlite:///{path}")
+    store.init()
+    key = os.urandom(32)
+    register_device(store, device, key)
+    bind_device(store, Binding(device, patient, datetime.now(UTC) - timedelta(hours=1)), ward=ward)
+    return store, key
+
+
+def _wait_connected(service: MqttMonitor, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while service.connections == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("writer_process", [False, True], ids=["one-process", "writer-process"])
 def test_monitor_service_stores_signed_readings_and_counts_the_rest(broker: LocalBroker, tmp_path: Path,
                                                                      writer_process: bool) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'svc.db'}")
-    store.init()
-    key = os.urandom(32)
-    register_device(store, "dev-a", key)
-    bind_device(store, Binding("dev-a", "pat-a", datetime.now(UTC) - timedelta(hours=1)), ward="w1")
+    store, key = _store_with_device(tmp_path / "svc.db", "dev-a", "pat-a", ward="w1")
     alerts: list[dict[str, object]] = []
     service = MqttMonitor(Monitor(store, hooks=[alerts.append]), port=broker.port, client_id="t-monitor",
                           writer_process=writer_process)
     runner = threading.Thread(target=service.run, daemon=True)
     runner.start()
     try:
-        deadline = time.monotonic() + 10
-        while service.connections == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_connected(service)
         pub = Connection("127.0.0.1", broker.port, "t-device")
         sick = [("rr", 27), ("spo2", 89), ("pulse", 132), ("sbp", 88), ("acvpu", "V"), ("on_oxygen", True)]
         payload = {"device_id": "dev-a", "device_time": datetime.now(UTC).isoformat(), "nonce": uuid.uuid4().hex,
@@ -195,11 +205,7 @@ def test_monitor_service_stores_signed_readings_and_counts_the_rest(broker: Loca
 @pytest.mark.parametrize("writer_process", [False, True], ids=["one-process", "writer-process"])
 def test_a_failed_commit_stops_the_monitor_and_nothing_is_acknowledged(broker: LocalBroker, tmp_path: Path,
                                                                         writer_process: bool) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'fail.db'}")
-    store.init()
-    key = os.urandom(32)
-    register_device(store, "dev-f", key)
-    bind_device(store, Binding("dev-f", "pat-f", datetime.now(UTC) - timedelta(hours=1)))
+    store, key = _store_with_device(tmp_path / "fail.db", "dev-f", "pat-f")
     errors: list[BaseException] = []
 
     def run(service: MqttMonitor) -> None:
@@ -211,9 +217,7 @@ def test_a_failed_commit_stops_the_monitor_and_nothing_is_acknowledged(broker: L
     first = MqttMonitor(Monitor(store), port=broker.port, client_id="t-fail", writer_process=writer_process)
     runner = threading.Thread(target=run, args=(first,), daemon=True)
     runner.start()
-    deadline = time.monotonic() + 10
-    while first.connections == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_connected(first)
     with store.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE ews_counters")  # every commit now fails
     pub = Connection("127.0.0.1", broker.port, "t-device-f")
