@@ -11,6 +11,12 @@ wall figure measures the load, the CPU figure the code.
 
 ``--nursing`` uses the ICU nursing-note generator of the unit tests instead (longer notes, 40 % in
 capitals, more names), run from the repository root.
+
+``--accuracy`` (run from the repository root) measures instead of timing: span recall, precision and
+F2 (overlap matching, label-agnostic) on presidio-research's ``synth_dataset_v2.json`` under
+``$HYGEIA_REFERENCE_DIR/privacy/text`` (both profiles; TITLE and NRP left out of the gold, as in
+``acceptance/test_deid_text.py``), on the hand-written nursing-note lines of
+``tests/governance/deid/nursing_cases.py`` and on the nursing-note generator (seeds 2008, 1, 11).
 """
 
 from __future__ import annotations
@@ -92,12 +98,68 @@ def presidio_analyzer() -> Callable[[str], object]:
     return lambda text: analyzer.analyze(text=text, language="en")
 
 
+def accuracy() -> None:
+    import json
+
+    from hygeia.governance.deid.metrics import Scores, score_spans
+    from hygeia.governance.deid.text import DeidConfig
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.governance.deid import nursing_cases
+    from tests.governance.deid.nursing_notes import make_notes as nursing_notes
+
+    def line(name: str, s: Scores) -> None:
+        print(f"{name:46} {s.recall:7.3f} {s.precision:7.3f} {s.f(2):7.3f} {s.gold:6d} {s.pred:6d}")
+
+    print(f"{'overlap matching':46} {'recall':>7} {'prec.':>7} {'F2':>7} {'gold':>6} {'found':>6}")
+    ref = Path(os.environ.get("HYGEIA_REFERENCE_DIR", "/nonexistent")) / "privacy" / "text" / "synth_dataset_v2.json"
+    if ref.exists():
+        rows = json.loads(ref.read_text(encoding="utf-8"))
+        for profile, config in (
+            ("synth_dataset_v2, clinical (default)", DeidConfig()),
+            ("synth_dataset_v2, general (--general)", DeidConfig(countries=True, drug_context=False)),
+        ):
+            total = Scores(0, 0, 0, 0)
+            for row in rows:
+                text = row["full_text"]
+                gold = [
+                    (g["start_position"], g["end_position"])
+                    for g in row["spans"]
+                    if g["entity_type"] not in ("TITLE", "NRP")
+                ]
+                total += score_spans(text, gold, [(p.start, p.end) for p in find_phi(text, config=config)])
+            line(profile, total)
+    else:
+        print(f"{ref} not found: set HYGEIA_REFERENCE_DIR")
+    for name, lines in (
+        ("nursing cases DEV", nursing_cases.DEV),
+        ("nursing cases HELD_OUT", nursing_cases.HELD_OUT),
+        ("nursing cases HELD_OUT_2", nursing_cases.HELD_OUT_2),
+        ("nursing cases NEGATIVE (found = false alarms)", nursing_cases.NEGATIVE),
+    ):
+        total = Scores(0, 0, 0, 0)
+        for marked in lines:
+            text, gold = nursing_cases.parse(marked)
+            total += score_spans(text, gold, [(p.start, p.end) for p in find_phi(text)])
+        line(name, total)
+    for seed, count in ((2008, 400), (1, 400), (11, 200)):
+        total = Scores(0, 0, 0, 0)
+        for note in nursing_notes(count, seed=seed):
+            pred = [(p.start, p.end) for p in find_phi(note.text)]
+            total += score_spans(note.text, [(a, b) for a, b, _ in note.spans], pred)
+        line(f"nursing generator, seed {seed}, {count} notes", total)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--notes", type=int, default=400)
     parser.add_argument("--nursing", action="store_true", help="notes from tests/governance/deid/nursing_notes.py")
+    parser.add_argument("--accuracy", action="store_true", help="recall and precision instead of speed")
     args = parser.parse_args()
+    if args.accuracy:
+        accuracy()
+        return
     if args.nursing:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.governance.deid.nursing_notes import make_notes as nursing_notes

@@ -5,8 +5,10 @@ SSNs, ages over 89, addresses and ZIP codes), dictionaries for names and places 
 context rules ("Dr. X", "seen by X", "wife X", "X RN") and an allow-list of clinical words so that
 "Parkinson's disease" or "Foley catheter" survive. Names found once by context are then found
 everywhere else in the same note. Notes written in capitals are recognised and handled without the
-capitalisation cue. HIPAA Safe Harbor (45 CFR 164.514(b)(2)) lists the identifier classes; states,
-countries and years on their own are kept, as Safe Harbor allows.
+capitalisation cue; there names without titles are found by what follows them ("KWAME ASKING FOR
+HER SON", "XIMENA (DTR)", "ADEYEMI'S WIFE", "FRANK SULLIVAN") — see ``_person_cue``. HIPAA Safe
+Harbor (45 CFR 164.514(b)(2)) lists the identifier classes; states, countries and years on their own
+are kept, as Safe Harbor allows.
 
 The core is pure: ``find_phi`` and ``deidentify`` take a string and return spans or text.
 """
@@ -155,12 +157,12 @@ _PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
         "hospital",
         re.compile(
             r"\b(?:(?:St\.?|Saint)\s+)?(?:[A-Z][\w'&.-]*\s+){1,4}"
-            r"(?i:hospital|medical cent(?:er|re)|med ctr|health cent(?:er|re)"
+            r"(?i:hospital|hosp\b|medical cent(?:er|re)|med ctr|health cent(?:er|re)"
             r"|health system|clinic|nursing home|nursing facility|rehab(?:ilitation)? (?:center|hospital|facility)"
             r"|infirmary|hospice|healthcare)\b"
         ),
     ),
-    (HOSPITAL, "saint", re.compile(r"\b(?i:st\.|saint|mount|mt\.)\s?[A-Z][A-Za-z]+(?:'s)?(?:\s+(?i:hospital))?")),
+    (HOSPITAL, "saint", re.compile(r"\b(?i:st\.|saint|mount|mt\.) ?[A-Z][A-Za-z]{2,}(?:'s)?(?:\s+(?i:hospital))?")),
     (
         ORGANIZATION,
         "organization",
@@ -190,11 +192,17 @@ _PHONE = re.compile(
     _I,
 )
 _PHONE_CONTEXT = re.compile(r"(?:phone|tel|fax|cell|mobile|pager|beeper|contact|call|reach|number|#|:)\W{0,3}$", _I)
-_PAGER = re.compile(r"\b(?:pager|beeper|pgr|bpr|ext|x)\.?\s?#?\s?(?P<v>\d{3,6})\b", _I)
+_PAGER = re.compile(r"\b(?:pager|beeper|pgr|bpr|ext|x)\.?\s?#?\s?(?P<v>\d-\d{4}|\d{3,6})\b", _I)
 _PARTIAL_DATE = re.compile(r"(?<![\w/.:#-])(\d{1,2})/(\d{1,2})(?![\w/%]|\.\d)")
 _DASH_DATE_WORDS = (
     r"on|since|from|until|till|til|thru|through|dated|date|dob|admitted|adm|discharged|d/c|bm|meeting|due|"
-    r"scheduled|planned|appt|appointment|f/u|last|next|starting|started|effective|by|of"
+    r"scheduled|planned|appt|appointment|f/u|last|next|starting|started|effective|by|of|"
+    # events of a stay that notes date: "EXTUBATED 4-2", "FOLEY CHANGED 9-15", "CXR 3-12"
+    r"extubated|intubated|reintubated|extubation|intubation|changed|placed|inserted|removed|pulled|drawn|done|"
+    r"sent|stopped|held|resumed|restarted|cultured|transferred|xfer|xferred|d/c'd|dc'd|dcd|admit|admission|"
+    r"cxr|ct|mri|echo|cath|ekg|eeg|tte|tee|kub|ercp|egd|surgery|op|hd|dialysis|expired|died|born|before|"
+    r"prior|post|until|transfused|seen|visit|called|dated|onset|begun|began|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues|tue|wed|thurs|thu|fri|sat|sun|today"
 )
 # The rule for dates written with a dash ("BM 3-12"): one of the words, a space, then the date.
 _PARTIAL_DATE_DASH = re.compile(rf"\b(?:{_DASH_DATE_WORDS})\s(?P<v>(\d{{1,2}})-(\d{{1,2}}))(?![\w/-])", _I)
@@ -203,7 +211,27 @@ _PARTIAL_DATE_DASH = re.compile(rf"\b(?:{_DASH_DATE_WORDS})\s(?P<v>(\d{{1,2}})-(
 # (a property test checks it against ``_PARTIAL_DATE_DASH``).
 _DASH_NUMBERS = re.compile(r"\s(?P<v>(\d{1,2})-(\d{1,2}))(?![\w/-])", _I)
 _DASH_WORD_BEFORE = re.compile(rf"\b(?:{_DASH_DATE_WORDS})\Z", _I)
-_DASH_LOOKBACK = 16  # longer than the longest word ("appointment"), so \b sees the real preceding character
+_DASH_LOOKBACK = 16  # longer than the longest word ("reintubated"), so \b sees the real preceding character
+# "ON THE 12TH,", "since the 3rd": a day of the month alone, closed by punctuation or a time.
+_ORDINAL_DATE = re.compile(
+    r"\b(?:on|since|until|till|by|from|before|after)\s+the\s+(?P<v>(?:[12]?\d|3[01])(?:st|nd|rd|th))"
+    r"(?=\s*(?:[.,;:)]|$|at\b|@|of\b))",
+    _I | re.M,
+)
+# Dash dates also stand alone in brackets ("ECHO (3-29)") or before a time ("3-12 AT 1400").
+_DASH_DATE_PAREN = re.compile(r"\((\d{1,2})-(\d{1,2})\)")
+_DASH_DATE_AT = re.compile(r"-(\d{1,2}) ?(?:at|@) ?\d{3,4}\b", _I)  # the month is looked for before the dash
+_DASH_MONTH_BEFORE = re.compile(r"(?<![\w/.:#-])(\d{1,2})\Z")
+_SLASH_DATE_RANGE = re.compile(r"(\d{1,2})/(\d{1,2})(?![\w/%]|\.\d)")
+# After a range of numbers ("GIVEN 1-2 UNITS", "X 2-3 EPISODES"): counts and units, not a date.
+_DASH_NOT_AFTER = re.compile(
+    r"\s?(?:x\b|\+|%|/|u\b|units?|mg|mcg|meq|gm?\b|ml|cc|l\b|lpm|liters?|mm|cm|in\b|inch|hours?|hrs?|h\b|"
+    r"days?|d\b|wks?|weeks?|months?|mos?\b|min|mins|minutes?|sec|seconds?|times|beats?|bpm|breaths?|words?|"
+    r"assist|person|people|stools?|episodes?|loose|bags?|tabs?|puffs?|amps?|doses?|drops?|sprays?|liter|point|"
+    r"pvcs?|runs?|strength|sem|murmur|pillows?|flights?|steps?|feet|ft|yards?|blocks?|to\s+\d|or\s+\d|more|"
+    r"shift|am\b|pm\b)",
+    _I,
+)
 
 
 def _dash_dates(text: str) -> Iterator[re.Match[str]]:
@@ -220,7 +248,7 @@ _NOT_DATE_BEFORE = re.compile(
     _I,
 )
 _NOT_DATE_AFTER = re.compile(
-    r"^\W{0,2}(?:murmur|sem|hsm|strength|power|pain|scale|tab|tabs|ns|nacl|strength|mm|cm|pupils|ratio|"
+    r"^[^\w.;:!?\n]{0,2}(?:murmur|sem|hsm|strength|power|pain|scale|tab|tabs|ns|nacl|strength|mm|cm|pupils|ratio|"
     r"systolic|diastolic|holosystolic|units?|mg|ml|l|%|score)\b",
     _I,
 )
@@ -230,7 +258,7 @@ _STREET_NOT = re.compile(
 _COMMA_GAP = re.compile(r",?\s{1,2}")
 _NAME_GAP = re.compile(r"\.?,?\s{1,2}|-")
 _SENTENCE_GAP = re.compile(r"[\n.;:!?]")
-_HOSPITAL_HEADS = frozenset(["general", "rehab", "memorial"])
+_HOSPITAL_HEADS = frozenset(["general", "rehab", "memorial", "regional"])
 _PLACE_VERBS = frozenset(
     [
         "lives",
@@ -251,8 +279,14 @@ _PLACE_VERBS = frozenset(
         "vacationing",
         "vacation",
         "relocated",
+        "lived",
+        "resided",
+        "stays",
+        "staying",
     ]
 )
+# "X from <place>": "PT IS FROM NAHANT", "family from Quincy".
+_FROM_PLACE = frozenset(["is", "was", "he", "she", "family", "originally", "wife", "husband", "son", "daughter"])
 _MOVE_VERBS = frozenset(
     [
         "transferred",
@@ -300,6 +334,37 @@ _DRUG_CONTEXT = frozenset(
         "of",
         "and",
         "or",
+    ]
+)
+# "Isosource held", "Primacor increased": a capitalised unknown word before these is a drug or product.
+_DRUG_AFTER = frozenset(
+    [
+        "held",
+        "given",
+        "started",
+        "stopped",
+        "restarted",
+        "increased",
+        "decreased",
+        "weaned",
+        "titrated",
+        "gtt",
+        "drip",
+        "infusion",
+        "infusing",
+        "bolus",
+        "dose",
+        "level",
+        "levels",
+        "tabs",
+        "nebs",
+        "neb",
+        "po",
+        "iv",
+        "sq",
+        "prn",
+        "changed",
+        "discontinued",
     ]
 )
 _DOSE_AFTER = re.compile(r"\s*(?:\d|gtt|drip|level|dose)", re.I)
@@ -429,6 +494,13 @@ _VERB_PAIRS = frozenset(
         "signed out to",
         "handed off to",
         "d/w",
+        "spoke w",
+        "talked w",
+        "met w",
+        "discussed w",
+        "reviewed w",
+        "meeting w",
+        "mtg w",
     )
 )
 # Roles before a staff name ("SW Deborah", "RT Kim", "case management (Joy)").
@@ -451,6 +523,9 @@ _ROLES = frozenset(
         "therapist",
         "nutritionist",
         "dietitian",
+        "ho",  # house officer
+        "md",
+        "pa",
     ]
 )
 # Function words: never names, even after a name context.
@@ -580,6 +655,161 @@ _FUNCTION = frozenset(
     ]
 )
 _AFTER_TITLES = frozenset(["md", "m.d.", "rn", "r.n.", "np", "pa-c", "lpn", "cna", "phd", "dds", "md.", "rn."])
+# Words that say the word before them is a person: "KWAME ASKING FOR HER SON", "Bronislawa denies pain".
+# Used after a sentence start or "pt", where a drug or an abbreviation would take other verbs.
+_PERSON_PREDICATES = frozenset(
+    [
+        "asking",
+        "asked",
+        "asks",
+        "states",
+        "stated",
+        "stating",
+        "says",
+        "said",
+        "c/o",
+        "complains",
+        "complaining",
+        "complained",
+        "denies",
+        "denying",
+        "reports",
+        "reporting",
+        "requests",
+        "requesting",
+        "wants",
+        "wanted",
+        "wishes",
+        "refuses",
+        "refusing",
+        "agrees",
+        "agreed",
+        "verbalizes",
+        "verbalized",
+        "verbalizing",
+        "understands",
+        "tearful",
+        "crying",
+        "upset",
+        "anxious",
+        "slept",
+        "sleeping",
+        "resting",
+        "visited",
+        "visiting",
+        "called",
+        "calling",
+        "spoke",
+        "spent",
+        "stayed",
+        "arrived",
+        "brought",
+        "feels",
+        "felt",
+        "knows",
+        "nodding",
+        "mouthing",
+        "answering",
+        "yelling",
+        "screaming",
+        "ambulated",
+        "ambulating",
+        "tolerating",
+        "lives",
+    ]
+)
+# "X (DTR)", "X, pt's brother", "X (PT'S SON)": a relation right after says the word before is a name.
+_RELATION_AFTER = re.compile(r"\s?(?:\(|,\s?|-\s?)(?:(?:pt|patient|his|her)(?:'s|’s|s)?\s)?(?P<rel>[a-z]+)\b", re.I)
+_POSSESSIVE = ("'s", "'S", "’s", "’S")
+_UNIT_AFTER = re.compile(
+    r",?\s(?:from|in|of)\s(?:the\s)?(?:(?:iv|picc|icu|rapid response|code|social work|case management|transport)\s)?"
+    r"(?:team|admitting|pharmacy|radiology|blood bank|lab|dept|department|office|nutrition|respiratory|rt|pt|ot)\b",
+    re.I,
+)
+# "Okonkwo (cardiology fellow)", "KATHY (SW)": a bracket that ends with a role or a title.
+_ROLE_AFTER = re.compile(r"\s?\(((?:[a-z]+[ -]){0,2})([a-z]+)\)", re.I)
+# "discussed pt with X"
+_DISCUSSED_WHAT = frozenset(["pt", "patient", "case", "plan", "this", "situation", "care", "results", "status"])
+_STAFF_QUALIFIERS = frozenset(
+    [
+        "night",
+        "day",
+        "evening",
+        "eve",
+        "primary",
+        "charge",
+        "float",
+        "resource",
+        "floor",
+        "oncoming",
+        "covering",
+        "admitting",
+        "next",
+        "previous",
+        "prior",
+        "unit",
+        "team",
+        "travel",
+        "agency",
+        "staff",
+        "triage",
+        "pool",
+    ]
+)
+_FAMILY_VERBS = frozenset(
+    [
+        "see",
+        "call",
+        "update",
+        "meet",
+        "ask",
+        "tell",
+        "inform",
+        "notify",
+        "page",
+        "contact",
+        "visit",
+        "support",
+        "teach",
+        "reassure",
+        "educate",
+        "instruct",
+        "help",
+        "involve",
+        "include",
+        "encourage",
+    ]
+)
+# "FAMILY (X AND Y)", "ADEYEMI'S FAMILY": group words that say a person is near.
+_GROUPS = frozenset(["family", "children", "kids", "parents", "visitors", "siblings", "grandchildren"])
+# "SW DEB IN TO SEE FAMILY": these words before "family" are verbs, not surnames.
+_BEFORE_FAMILY_NOT = frozenset(["to", "will", "would", "can", "could", "pls", "please", "and", "or", "did", "not"])
+_VOWELS = frozenset("aeiouyàáâãäåèéêëìíîïòóôõöùúûüý")
+
+
+# Word parts of medicine (diseases, procedures, specialties, drug stems): an unknown word that begins or
+# ends with one is a clinical word, not a name ("HEPATOLOGY", "PNEUMOBOOTS", "ACYCLOVIR").
+_CLINICAL_SUFFIX = re.compile(
+    r"(?:ology|ologist|itis|osis|emia|penia|pathy|ectomy|otomy|ostomy|plasty|scopy|graphy|algia|uria|oxia|ous|"
+    r"mycin|cillin|floxacin|azole|statin|prazole|parin|xaban|dipine|tidine|setron|azepam|azolam|profen|fungin|"
+    r"rudin|troban|vir|sartan|olol|pril|amide|amine|tube|tubes|feed|feeds|line|lines|stick|sticks)$"
+)
+_CLINICAL_PREFIX = re.compile(
+    r"^(?:neuro|cardio|pneumo|hyper|hypo|gastro|hemo|nephro|pulmo|broncho|tachy|brady|postop|preop|periop)"
+)
+
+
+def _namelike(lw: str) -> bool:
+    """Spelled like a name rather than an abbreviation or a clinical word: 4+ letters, 2+ vowels, no digit."""
+    return (
+        len(lw) >= 4
+        and sum(c in _VOWELS for c in lw) >= 2
+        and lw.replace("'", "").replace("-", "").isalpha()
+        and _CLINICAL_SUFFIX.search(lw) is None
+        and _CLINICAL_PREFIX.match(lw) is None
+    )
+
+
 # Clinical head nouns: "Parkinson's disease", "Foley catheter", "Jackson-Pratt drain".
 _CLINICAL_HEADS = frozenset(
     [
@@ -750,7 +980,7 @@ def _candidate(tok: _Tok, after_title: bool) -> bool:
     """Can this token be a name when context says a name follows or precedes?"""
     caps_note = tok.caps
     if tok.kind == "stop":
-        return after_title and (tok.cap or caps_note) and tok.named and len(tok.word) > 2
+        return after_title and (tok.cap or caps_note) and tok.named and len(tok.word) > 2 and tok.lower not in _FUNCTION
     if tok.kind == "strong":
         return True
     if caps_note:
@@ -758,13 +988,32 @@ def _candidate(tok: _Tok, after_title: bool) -> bool:
     return tok.cap
 
 
-def _context_candidate(tok: _Tok, lex: Lexicon) -> bool:
+def _context_candidate(tok: _Tok, lex: Lexicon, relation: bool = False) -> bool:
     """After a strong name context (relation, role, title suffix, "name is"): is this token a name?"""
-    if not (tok.cap or tok.caps) or tok.lower in _FUNCTION or tok.lower in _TITLES:
-        return False
+    if not (tok.cap or tok.caps) or tok.lower in _FUNCTION or tok.lower in _TITLES or tok.lower in _PERSON_PREDICATES:
+        return False  # "WIFE STATES", "SON ASKING": what the relative does
     if tok.kind == "stop":  # an English word: only a first name written with a capital in mixed case
+        if relation and tok.lower in lex.ambiguous_first and tok.lower in lex.first_names:
+            return True  # "HUSBAND ART", "SON FRANK": a first name that is also a clinical word
         return not tok.caps and tok.lower in lex.first_names and len(tok.word) > 2
     return len(tok.word) > 1 and not (tok.kind == "unknown" and tok.word.isupper() and not tok.caps)
+
+
+def _person_word(tok: _Tok, lex: Lexicon, *, surnames: bool) -> bool:
+    """Can this token be a name when the words after it say a person ("X asking", "X's wife", "X (DTR)")?
+
+    Unknown words must be spelled like names; ordinary words count only as first names (or, with
+    ``surnames``, as surnames), clinical words only as first names that are also words ("Frank").
+    """
+    if not (tok.cap or tok.caps) or tok.lower in _FUNCTION or tok.lower in _TITLES or len(tok.word) < 3:
+        return False
+    if tok.kind == "strong":
+        return True
+    if tok.kind == "unknown":
+        return _namelike(tok.lower)
+    if tok.lower in lex.first_names:
+        return tok.kind == "weak" or tok.lower in lex.ambiguous_first
+    return surnames and tok.kind == "weak" and tok.lower in lex.last_names
 
 
 def _placeish(tok: _Tok, lex: Lexicon) -> bool:
@@ -775,13 +1024,62 @@ def _initial(text: str, tok: _Tok) -> bool:
     return len(tok.word) == 1 and tok.word.isupper() and text[tok.end : tok.end + 1] in (".", " ", ",")
 
 
+_PREDICATE_AFTER = re.compile(
+    r",?\s{1,2}(?:" + "|".join(re.escape(w) for w in sorted(_PERSON_PREDICATES, key=len, reverse=True)) + r")\b", re.I
+)
+
+
+_CUE_NEXT = _PERSON_PREDICATES | {"from", "in", "of", "c", "is", "was"}  # "c" of "c/o"
+# "Seraphina is a 66 yo F": the subject of an age is a person.
+_AGE_AFTER = re.compile(r"\s(?:is|was)\s(?:a|an)\s\d{1,3}\s?-?(?:yo\b|y/o|y\.o\.|year|yr)", re.I)
+
+
+def _person_cue(text: str, toks: list[_Tok], i: int, lex: Lexicon) -> bool:
+    """The words right after token ``i`` say it names a person.
+
+    "X's wife" / "X's family"; "X (DTR)", "X, pt's brother"; and, at the start of a sentence or
+    clause or after "pt", "X asking / states / c/o / denies …" (verbs whose subject is a person).
+    """
+    tok, nxt = toks[i], toks[i + 1]
+    after = text[tok.end : tok.end + 2]
+    if after in _POSSESSIVE and (nxt.lower in _RELATIONS or nxt.lower in _GROUPS) and nxt.start - tok.end <= 4:
+        return _person_word(tok, lex, surnames=True)
+    if not ("(" in after or "," in after or "-" in after or nxt.lower in _CUE_NEXT):
+        return False  # fast exit: none of the rules below can match
+    m = _RELATION_AFTER.match(text, tok.end)
+    # "X (DTR)", "X (PT'S SON)", "X, pt's brother"; a bare ", son" may start a new clause
+    if (
+        m is not None
+        and m.group("rel").lower() in _RELATIONS
+        and ("(" in text[tok.end : m.start("rel")] or m.start("rel") > tok.end + 3)
+    ):
+        return _person_word(tok, lex, surnames=True)
+    m2 = _ROLE_AFTER.match(text, tok.end)
+    if m2 is not None:
+        last = m2.group(2).lower()
+        if (
+            (last in _ROLES or last in _TITLES or last in _AFTER_TITLES or last in _RELATIONS)
+            and not any(w in _FUNCTION for w in m2.group(1).lower().split())
+            and (len(last) > 2 or tok.kind != "unknown")  # "XOPENEX (RT)": given by RT, or on the right
+        ):
+            return _person_word(tok, lex, surnames=True)
+    before = text[toks[i - 1].end : tok.start] if i > 0 else ""
+    subject = tok.sent_start or "," in before or (i > 0 and toks[i - 1].lower in ("pt", "patient") and len(before) <= 2)
+    if _UNIT_AFTER.match(text, tok.end) is not None:  # "Sue from IV team", "TOM IN ADMITTING"
+        return tok.kind != "unknown" and _person_word(tok, lex, surnames=False)  # "CANCIDAS FROM PHARMACY"
+    if _PREDICATE_AFTER.match(text, tok.end) is None and _AGE_AFTER.match(text, tok.end) is None:
+        return False
+    return subject and _person_word(tok, lex, surnames=False)
+
+
 def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[PhiSpan]:
     n = len(toks)
     flagged = [False] * n
     rule = [""] * n
 
-    def gap(i: int) -> str:
-        return text[toks[i].end : toks[i + 1].start] if i + 1 < n else ""
+    # gap(i): the text between token i and token i + 1 ('' after the last), sliced once
+    gaps = [text[a.end : b.start] for a, b in itertools.pairwise(toks)] + [""]
+    gap = gaps.__getitem__
 
     def mark(i: int, why: str) -> None:
         if not flagged[i] and toks[i].lower not in _TITLES:
@@ -800,25 +1098,74 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
         if title_before and _candidate(tok, True):
             mark(i, "title")
             continue
-        ctx = strong_ctx = False
-        if i > 0 and len(gap(i - 1)) <= 4 and not _SENTENCE_GAP.search(gap(i - 1)):
+        ctx = strong_ctx = relation = False
+        if i > 0 and len(gap(i - 1)) <= 4 and not _SENTENCE_GAP.search(gap(i - 1)) and ")" not in gap(i - 1):
             prev = toks[i - 1].lower
             pair = (toks[i - 2].lower, prev) if i > 1 else ("", prev)
-            strong_ctx = prev in _RELATIONS or prev in _ROLES or pair in _VERB_PAIRS
+            relation = prev in _RELATIONS or (prev in _ROLES and prev not in ("md", "pa", "ho"))
+            strong_ctx = relation or prev in _ROLES or pair in _VERB_PAIRS or (prev in _GROUPS and "(" in gap(i - 1))
+            if prev == "with" and i > 2 and toks[i - 2].lower in _DISCUSSED_WHAT:  # "discussed pt with X"
+                strong_ctx = strong_ctx or (toks[i - 3].lower, "with") in _VERB_PAIRS
             ctx = prev in _VERBS
         if nxt is not None and _COMMA_GAP.fullmatch(gap(i)):
-            strong_ctx = strong_ctx or nxt.lower in _AFTER_TITLES
-            if nxt.lower == "family" and (tok.kind != "stop" or tok.lower in lex.last_names):
+            if nxt.lower in _AFTER_TITLES and tok.lower not in _STAFF_QUALIFIERS:
+                strong_ctx = True  # "KATHY RN", but not "NIGHT RN"
+            if nxt.lower in _ROLES and "," in gap(i) and tok.lower not in _STAFF_QUALIFIERS:
+                strong_ctx = True  # "per Sue, RT, pt to remain on CPAP"
+            if (
+                nxt.lower == "family"
+                and (tok.kind != "stop" or tok.lower in lex.last_names)
+                and tok.lower not in _FAMILY_VERBS
+                and not (i > 0 and toks[i - 1].lower in _BEFORE_FAMILY_NOT)
+            ):
                 strong_ctx = strong_ctx or tok.lower not in _FUNCTION
-        if strong_ctx and _context_candidate(tok, lex):
+        if strong_ctx and _context_candidate(tok, lex, relation):
             mark(i, "context")
             continue
-        if ctx and _candidate(tok, False) and (tok.kind != "unknown" or (tok.cap and not tok.word.isupper())):
+        if (
+            ctx
+            and _candidate(tok, False)
+            and (
+                tok.kind != "unknown"
+                or (tok.cap and not tok.word.isupper())
+                or (tok.caps and len(tok.word) >= 5 and _namelike(tok.lower))
+            )
+        ) or (  # "PAGED GRACE": a first name that is also a word, after a verb that takes a person
+            ctx
+            and tok.caps
+            and tok.lower in lex.ambiguous_first
+            and tok.lower in lex.first_names
+            and toks[i - 1].lower not in ("pt", "pt.", "patient", "per")
+            and gap(i - 1) == " "
+            and tok.lower not in ("will", "may")
+        ):
             mark(i, "context")
+            continue
+        if (  # "call Mark Bell today": a first name and a surname, both capitalised mid-sentence
+            tok.kind == "weak"
+            and tok.cap
+            and not tok.caps
+            and not tok.sent_start
+            and tok.lower in lex.first_names
+            and tok.lower in lex.ambiguous_first
+            and nxt is not None
+            and nxt.cap
+            and not nxt.caps
+            and gap(i) == " "
+            and nxt.lower in lex.last_names
+            and nxt.lower not in _FUNCTION
+            and nxt.lower not in lex.clinical
+            and len(nxt.word) > 2
+        ):
+            mark(i, "first-last")
+            mark(i + 1, "first-last")
+            continue
+        if nxt is not None and (tok.kind != "strong" or lw in lex.states) and _person_cue(text, toks, i, lex):
+            mark(i, "person-cue")
             continue
         if tok.kind == "strong":
-            if tok.caps and len(tok.word) < 3:
-                continue
+            if (tok.caps and len(tok.word) < 3) or lw in lex.states:
+                continue  # "FLORIDA", "GEORGIA": a state is a name only by context
             if not tok.caps and not tok.cap and (len(tok.word) < 4 or lw not in lex.first_names):
                 continue  # lower case in mixed-case text: only first names count without context
             mark(i, "dictionary")
@@ -832,6 +1179,7 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
             and not tok.word.isupper()
             and not (cfg.drug_context and i > 0 and toks[i - 1].lower in _DRUG_CONTEXT)
             and not (cfg.drug_context and _DOSE_AFTER.match(text, tok.end))
+            and not (cfg.drug_context and nxt is not None and nxt.lower in _DRUG_AFTER and len(gap(i)) <= 2)
         ):
             mark(i, "capitalised")
 
@@ -857,11 +1205,27 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
                         j == i + 1
                         and g == " "
                         and (tj.cap or tj.caps)
-                        and toks[i].lower in lex.first_names
+                        and (
+                            toks[i].lower in lex.first_names
+                            or (toks[i].kind == "unknown" and _namelike(toks[i].lower) and rule[i] != "propagated")
+                        )
+                        and tj.lower not in ("will", "may")
                         and tj.lower in lex.last_names
                         and tj.lower not in _FUNCTION
                         and tj.lower not in lex.clinical
+                        and tj.lower not in lex.common
                         and len(tj.word) > 2
+                    )
+                    or (  # "FRANK SULLIVAN": a first name that is also a word, right before a surname
+                        j == i - 1
+                        and g == " "
+                        and (tj.cap or tj.caps)
+                        and tj.lower in lex.first_names
+                        and tj.lower not in _FUNCTION
+                        and tj.lower not in _RELATIONS  # "SON" is a census first name too
+                        and (tj.kind != "stop" or tj.lower in lex.ambiguous_first)
+                        and len(tj.word) > 2
+                        and rule[i] != "propagated"
                     )
                 ):
                     if tj.kind == "unknown" and tj.caps and len(tj.word) < 3:
@@ -870,12 +1234,25 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
                         mark(j, "extension")
                         changed = True
 
+    # Coordination: "DAUGHTERS NGOZI AND ADAEZE", "ADAEZE AND NGOZI (DAUGHTERS)": the other side of "and".
+    for i in range(n - 2):
+        if toks[i + 1].lower not in ("and", "&") or flagged[i] == flagged[i + 2]:
+            continue
+        j = i + 2 if flagged[i] else i
+        if rule[i if flagged[i] else i + 2] in ("dictionary", "propagated"):
+            continue  # only a name that context found vouches for its neighbour
+        if gap(i) == " " and gap(i + 1) == " " and _person_word(toks[j], lex, surnames=False):
+            mark(j, "coordination")
+
     # Propagate: a name found anywhere in the note is a name everywhere in it.
     found = {toks[i].lower for i in range(n) if flagged[i] and len(toks[i].word) > 2}
     for i, tok in enumerate(toks):
         if not flagged[i] and tok.lower in found and (tok.cap or tok.caps) and tok.kind != "stop":
-            if tok.kind == "weak" and (tok.sent_start or tok.lower in ("will", "may")):
-                continue  # "Will continue to monitor": an ambiguous word needs its own context here
+            if tok.kind == "weak" and (
+                tok.lower in ("will", "may", "can", "must")
+                or (tok.sent_start and i + 1 < n and toks[i + 1].lower in ("to", "and", "or"))
+            ):
+                continue  # "Will continue to monitor", "Hope to extubate": an ambiguous word needs context here
             mark(i, "propagated")
 
     spans: list[PhiSpan] = []
@@ -913,7 +1290,7 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
             if not all(t.cap for t in chunk) and not chunk[0].caps:
                 continue
             name = text[chunk[0].start : chunk[-1].end].lower()
-            if not (name in lex.cities or (cfg.countries and name in lex.countries)):
+            if not (name in lex.cities or (cfg.countries and name in lex.countries)) or name in lex.states:
                 continue
             if all(t.kind == "stop" for t in chunk):
                 continue
@@ -949,9 +1326,23 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
         if prev.lower in ("in", "from", "to", "near", "at") and i > 1 and len(tok.word) > 2:
             if tok.lower in lex.clinical or (tok.caps and tok.word.isupper() and len(tok.word) <= 4):
                 continue
-            if toks[i - 2].lower in _PLACE_VERBS:
+            state = tok.lower in lex.states or (tok.lower in lex.countries and not cfg.countries)
+            if not state and (  # Safe Harbor keeps states (and, by default, countries)
+                toks[i - 2].lower in _PLACE_VERBS
+                or (prev.lower == "from" and toks[i - 2].lower in _FROM_PLACE)  # "PT IS FROM NAHANT"
+                or any(  # "LIVES ALONE IN X", "LIVES W/ WIFE IN X"
+                    toks[k].lower in _PLACE_VERBS and not _SENTENCE_GAP.search(text, toks[k].end, prev.start)
+                    for k in range(max(0, i - 5), i - 2)
+                )
+            ):
                 spans.append(PhiSpan(tok.start, tok.end, LOCATION, "place-context"))
-            elif toks[i - 2].lower in _MOVE_VERBS and not (tok.word.isupper() and not tok.caps):
+            elif (
+                toks[i - 2].lower in _MOVE_VERBS
+                or (
+                    toks[i - 2].lower in ("c", "c'd")
+                    and text[toks[i - 2].start - 2 : toks[i - 2].start].lower() == "d/"
+                )
+            ) and not (tok.word.isupper() and not tok.caps):
                 j = i
                 while j + 1 < n and text[toks[j].end : toks[j + 1].start] == " " and _placeish(toks[j + 1], lex):
                     j += 1
@@ -965,6 +1356,8 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
             continue
         if m.group(1).lower() in lex.clinical:
             continue
+        if m.group(1).isupper() and not zip_ and m.group(1).lower() not in lex.cities:
+            continue  # in capitals any words before "VT" or "PA" would do: "3-4 BEAT RUNS OF VT"
         spans.append(PhiSpan(m.start(1), m.end(1), LOCATION, "city-state"))
         if zip_:
             spans.append(PhiSpan(m.start(3) + len(zip_) - len(zip_.lstrip()), m.end(3), LOCATION, "zip"))
@@ -1021,17 +1414,39 @@ def _phones(text: str) -> list[PhiSpan]:
     return spans
 
 
+_ORDINAL_SUFFIXES = frozenset(["st", "nd", "rd", "th"])
+
+
+def _ordinal_dates(text: str) -> list[PhiSpan]:
+    return [PhiSpan(m.start("v"), m.end("v"), DATE, "date-ordinal") for m in _ORDINAL_DATE.finditer(text)]
+
+
+def _date_word_before(text: str, start: int) -> str:
+    """The date word ("on", "since", "extubated") right before ``start``, or ''."""
+    m = _DASH_WORD_BEFORE.search(text[max(0, start - _DASH_LOOKBACK) : start].rstrip(" "))
+    return m.group(0).lower() if m is not None and text[start - 1 : start] == " " else ""
+
+
 def _partial_dates(text: str) -> list[PhiSpan]:
     spans: list[PhiSpan] = []
     for pattern, matches in ((_PARTIAL_DATE, _PARTIAL_DATE.finditer(text)), (_PARTIAL_DATE_DASH, _dash_dates(text))):
         for m in matches:
             g = 2 if pattern is _PARTIAL_DATE_DASH else 1
             a, b = int(m.group(g)), int(m.group(g + 1))
-            if not (1 <= a <= 12 and 1 <= b <= 31) or (a, b) in _FRACTIONS:
+            if not (1 <= a <= 12 and 1 <= b <= 31):
+                continue
+            if pattern is _PARTIAL_DATE_DASH and _DASH_NOT_AFTER.match(text, m.end("v")):
+                continue  # "GIVEN 1-2 UNITS", "LOOSE STOOL X 2-3 THIS SHIFT"
+            fraction = (a, b) in _FRACTIONS and not (m.group(g)[0] == "0" or m.group(g + 1)[0] == "0")
+            word = _date_word_before(text, m.start(g)) if fraction or b == 10 else ""
+            dated = bool(word) and word not in ("of", "by", "x")  # "on 8/10", "admitted 3/4"
+            # "until 3/4", "since 3-4" and "02/03" are dates; "of 3/4", "on 1/2 NS" are not
+            if fraction and (not dated or word in ("on", "post", "prior", "before", "held")):
                 continue
             if (
                 pattern is _PARTIAL_DATE
                 and b == 10
+                and not dated
                 and re.search(r"pain|relief|/10|scale", text[max(0, m.start() - 60) : m.end() + 30], _I)
             ):
                 continue
@@ -1042,6 +1457,20 @@ def _partial_dates(text: str) -> list[PhiSpan]:
                 continue
             v = "v" if pattern is _PARTIAL_DATE_DASH else 0
             spans.append(PhiSpan(m.start(v), m.end(v), DATE, "date-partial"))
+    if "-" in text:
+        for s in list(spans):  # "12/3-12/5": the second date follows the first and a dash
+            second = _SLASH_DATE_RANGE.match(text, s.end + 1) if text[s.end : s.end + 1] == "-" else None
+            if second is not None and 1 <= int(second.group(1)) <= 12 and 1 <= int(second.group(2)) <= 31:
+                spans.append(PhiSpan(second.start(), second.end(), DATE, "date-partial"))
+        alone = [(m.start(1), m.end(2), m.group(1), m.group(2), m.start()) for m in _DASH_DATE_PAREN.finditer(text)]
+        for m in _DASH_DATE_AT.finditer(text):
+            month = _DASH_MONTH_BEFORE.search(text, max(0, m.start() - 3), m.start())
+            if month is not None:
+                alone.append((month.start(), m.end(1), month.group(1), m.group(1), month.start()))
+        for start, end, a_, b_, ctx in alone:
+            a, b = int(a_), int(b_)
+            if 1 <= a <= 12 and 1 <= b <= 31 and not _NOT_DATE_BEFORE.search(text[max(0, ctx - 12) : ctx]):
+                spans.append(PhiSpan(start, end, DATE, "date-partial"))
     return spans
 
 
@@ -1082,6 +1511,7 @@ _GATE_WORDS: dict[str, frozenset[str]] = {
     "hospital": frozenset(
         [
             "hospital",
+            "hosp",
             "medical",
             "med",
             "health",
@@ -1151,6 +1581,16 @@ _GATE_RE = {
 }
 
 
+# Leading words that a hospital's or company's name in capitals does not start with ("TRANSFERRED FROM").
+_NOT_IN_NAME = (
+    _FUNCTION
+    | _MOVE_VERBS
+    | _PLACE_VERBS
+    | {"pt", "pt's", "patient", "osh", "seen", "followed", "outside", "local", "another", "other", "previous"}
+    | {"prior", "same", "area", "different", "community", "rehab", "nursing", "va", "acute", "chronic"}
+)
+
+
 def _patterns(text: str, words: frozenset[str] | set[str] = frozenset()) -> list[PhiSpan]:
     spans: list[PhiSpan] = []
     runs = [len(r) for r in _DIGITS.findall(text)]
@@ -1195,10 +1635,12 @@ def _patterns(text: str, words: frozenset[str] | set[str] = frozenset()) -> list
             if rule in ("hospital", "organization"):
                 parts = list(re.finditer(r"[\w'&.-]+", s))
                 k = 0
-                while k < len(parts) - 1 and parts[k].group(0).lower().rstrip(".") in _FUNCTION:
+                while k < len(parts) - 1 and parts[k].group(0).lower().rstrip(".") in _NOT_IN_NAME:
                     k += 1
                 if k == len(parts) - 1 and len(parts) > 1:
                     continue  # "in the hospital"
+                if rule == "organization" and re.search(r"\b(?:blood|food|tissue|eye|sperm|milk) bank\b", s, _I):
+                    continue  # "called Blood Bank for FFP"
                 start += parts[k].start() - lead
             if rule == "date-text" and re.match(r"(?:may|mar)\b", s, _I) and not s[0].isupper():
                 continue
@@ -1228,6 +1670,8 @@ def find_phi(text: str, *, config: DeidConfig | None = None, lexicon: Lexicon | 
     toks = _tokens(text, lex)
     words = {t.lower for t in toks} or {""}
     found = _patterns(text, words) + _phones(text) + _partial_dates(text) + _places(text, toks, lex, cfg)
+    if "the" in words and not _ORDINAL_SUFFIXES.isdisjoint(words):  # "12TH" gives the token "TH"
+        found += _ordinal_dates(text)
     found += _names(text, toks, lex, cfg)
     return _resolve(found)
 

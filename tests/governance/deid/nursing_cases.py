@@ -1,0 +1,390 @@
+"""Hand-written ICU nursing-note lines with their PHI marked, in the style of MIMIC-II era notes.
+
+Each line is written as a nurse would write it (capitals, abbreviations, names without titles);
+PHI is marked with square brackets (``[KWAME]``), which no line uses otherwise. ``DEV`` is the set
+the rules were tuned on; ``HELD_OUT`` was written afterwards and only measured, to see whether the
+rules generalise. ``NEGATIVE`` lines hold no PHI at all: clinical words, drugs, eponyms,
+abbreviations, ranges and scores that must survive. The names mix census names with names no
+census list holds and first names that are also words; nothing is drawn from the lexicon.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MARK = re.compile(r"\[([^\[\]]+)\]")
+
+
+def parse(line: str) -> tuple[str, list[tuple[int, int]]]:
+    """The plain text of a marked line and its gold (start, end) spans."""
+    text, spans, pos = "", [], 0
+    for m in _MARK.finditer(line):
+        text += line[pos : m.start()]
+        spans.append((len(text), len(text) + len(m.group(1))))
+        text += m.group(1)
+        pos = m.end()
+    return text + line[pos:], spans
+
+
+DEV = [
+    # (1) names in capitals without context: sentence-initial, after abbreviations and roles
+    "[KWAME] ASKING FOR HER SON REPEATEDLY, EASILY REDIRECTED.",
+    "[MARGARET] RESTING COMFORTABLY AT PRESENT, NO C/O PAIN.",
+    "[ODESSA] TOLERATING TF AT GOAL, RESIDUALS MINIMAL.",
+    "PT [OLUWASEUN] STATES SHE FEELS BETTER TODAY.",
+    "PT IS A 67 YO MALE S/P FALL AT HOME, WIFE [ROSALIE] FOUND HIM ON FLOOR.",
+    "W/ WIFE [TERESITA] AT BEDSIDE MOST OF EVENING.",
+    "FAMILY ([DMITRI] AND [SVETLANA]) IN TO VISIT, UPDATED BY RN.",
+    "SON [TADEUSZ] CALLED X2 FOR UPDATE.",
+    "DAUGHTER [YOLANDA] IS HCP, WOULD LIKE CALL W/ ANY CHANGES.",
+    "WIFE [AGNIESZKA] AND HUSBAND OF DTR IN THIS PM.",
+    "HUSBAND [EAMON] SPENT NIGHT, VERY ANXIOUS.",
+    "[KATHY] RN AWARE OF SBP 80S.",
+    "[NGOC] RN FROM 7 NORTH TOOK REPORT.",
+    "[BRENNAN] MD AWARE, NO NEW ORDERS.",
+    "[PRZYBYLSKI] NP IN TO EVAL PT.",
+    "[OLSZEWSKI] PA PLACED A-LINE AT 1400.",
+    "CALLED [SIOBHAN] IN ADMITTING RE: BED ON FLOOR.",
+    "SPOKE WITH [DR OKAFOR] RE: LOW UO.",
+    "PAGED [WHITCOMBE] X2 RE: K 3.1, AWAITING CALL BACK.",
+    "NOTIFIED [FITZGERALD] OF TEMP 101.5, CULTURES SENT.",
+    "[MCCARTHY] AWARE OF ABG RESULTS.",
+    "HO [ADEYEMI] AWARE.",
+    "RESIDENT [TANISHA] IN TO SEE PT.",
+    "NIGHT RN [MARYBETH] GIVEN REPORT.",
+    "[DONOVAN] FAMILY IN TO VISIT, ASKING APPROPRIATE QUESTIONS.",
+    "[XIMENA] (DTR) CALLED FROM WORK.",
+    "Pt [Oyelaran] is a 72 yo F with hx of CHF.",
+    "[Thuy] slept most of night, easily arousable.",
+    "[Wojciech] c/o incisional pain, medicated with morphine.",
+    "Son [Giuseppe] called, updated on plan of care.",
+    "Spoke with [Lafleur] re: results, MD aware.",
+    "[Kowalczyk] aware of low UO.",
+    "MICU team ([Dr. Thibodeau]) notified.",
+    # (2) first names that are also common words
+    "WIFE [HOPE] IN AT 1900, UPDATED.",
+    "[FRANK] [SULLIVAN] IS PT'S HCP.",
+    "SON [BILL] CALLED AND WAS UPDATED BY RN.",
+    "SPOKE WITH [GRACE] FROM CASE MANAGEMENT.",
+    "DAUGHTER [JOY] AND SON [RUSTY] IN TO VISIT.",
+    "[ROSE] [MAHONEY] (SISTER) CALLED FOR UPDATE.",
+    "Wife [Faith] at bedside, tearful, support given.",
+    "[Frank] [Delgado], pt's brother, called at 2100.",
+    "Spoke with [Dawn] in admitting, no bed yet.",
+    "[Sue] RN took report.",
+    "RN [Joy] covering while primary RN at break.",
+    "Per [Patience] in pharmacy, vanco level to be drawn before 4th dose.",
+    "[MARK] [BELL] TO BE CALLED W/ ANY CHANGES.",
+    "[Will] [Green] (son) aware of plan.",
+    # (3) bare hospital names
+    "PT TRANSFERRED FROM [CARITAS CARNEY] ON [3-12] FOR CATH.",
+    "Pt was at [Mount Auburn] until [3/4], then home.",
+    "Recently discharged from [St. Elizabeth's] after CABG.",
+    "H/O CABG AT [BEVERLY HOSPITAL] IN 1998.",
+    "PT FOLLOWED AT [LAHEY CLINIC] FOR AFIB.",
+    "Records from [Faulkner Hospital] requested.",
+    "WILL BE D/C'D TO [HEBREW REHAB] WHEN BED AVAILABLE.",
+    "Pt is a 80 yo M from [Youville] rehab admitted with PNA.",
+    "PT CAME FROM [WHITTIER] REHAB WITH STAGE II DECUB.",
+    "Sent from [Newton-Wellesley] ED with GI bleed.",
+    "TRANSFERRED TO [SPAULDING] AT 1500.",
+    # (4) partial dates
+    "ADMITTED [3-12] WITH SOB.",
+    "CXR [3/12] SHOWED RLL INFILTRATE.",
+    "EXTUBATED [4-2], REINTUBATED [4-3] FOR RESP DISTRESS.",
+    "LAST BM [12-29].",
+    "NPO SINCE MN FOR CATH ON [11/4].",
+    "FOLEY CHANGED [9-15].",
+    "HCT 24 ON [2/1], TRANSFUSED 2 U PRBC.",
+    "PICC PLACED [10-7], TIP IN SVC.",
+    "Pt intubated [1/19] at OSH for airway protection.",
+    "Line d/c'd [6-21], tip sent for culture.",
+    "FAMILY MEETING SET FOR [5/3] AT 1400.",
+    "Vanco started [8-14], level [8-16] 22.",
+    "PT WAS IN USOH UNTIL [7/22] WHEN SHE FELL.",
+    # (5) other realistic PHI in notes
+    "PT IS A [91] YO F ADMITTED FROM HOME.",
+    "Daughter's cell [617-555-0199].",
+    "WIFE CAN BE REACHED AT [(781) 555-0143].",
+    "LIVES IN [BROCKTON] WITH WIFE AND SON.",
+    "Pt lives alone in [Quincy], son lives nearby.",
+    "FROM [HAVERHILL], RETIRED FIREFIGHTER.",
+    "Beeper [4-3389].",
+    "Pt's HCP is niece [Imelda] ([508-555-0172]).",
+    "Report called to [Beth] on 7 North.",
+    "Will d/w [Dr. Abernathy] in AM re: trach.",
+    "Dr. [Szymanski] in to see pt, new orders noted.",
+    "DR. [RICCI] AT BEDSIDE FOR LINE PLACEMENT.",
+    "Pt's PCP, Dr. [Papadopoulos], called with history.",
+    "[JOSEPHINE] [MURPHY] IN TO VISIT, UPSET ABOUT PLAN.",
+    "SW [DEB] IN TO SEE FAMILY.",
+    "RT [KERRY] AWARE, PT PLACED ON 50% FM.",
+    "PLAN: D/C TO [MALDEN] FAMILY CARE WHEN STABLE.",
+    # more of (1)-(5), and forms seen in older notes
+    "[ADEYEMI]'S WIFE CALLED THIS AM, UPDATED.",
+    "[Kwabena]'s daughter in to visit, brought pictures.",
+    "[ANNUNZIATA] C/O NAUSEA, ZOFRAN 4MG IV GIVEN.",
+    "[Bronislawa] denies pain, resting comfortably.",
+    "PT S/P CABG X3 ON [2-14], DR [DEMOPOULOS] AWARE OF CT OUTPUT.",
+    "SPOKE W/ [LORETTA] (DTR) RE: DNR STATUS.",
+    "MET W/ SON [RAFFAELE] AND DAUGHTER [CONCETTA] AT 1500.",
+    "FAMILY: WIFE [IRMGARD], SONS [HELMUT] AND [KLAUS].",
+    "[JANINA] AND [STANISLAW] (CHILDREN) CALLED.",
+    "CALLED HOME, SPOKE WITH [MILDRED] WHO WILL INFORM FAMILY.",
+    "CASE DISCUSSED WITH [TRAN], CARDIOLOGY FELLOW.",
+    "[Costa] NP in to eval, will change abx.",
+    "Report given to [Colleen] on CCU.",
+    "NOTIFIED [DR. YOUNG] OF BS 45, AMP D50 GIVEN.",
+    "DR. [WHITE] PAGED RE: HYPOTENSION.",
+    "DTR [GRACE] [HILL] IS HCP.",
+    "[BUD] (PT'S SON) CALLED AT 2200.",
+    "PT'S HUSBAND [ART] IN TO VISIT.",
+    "PT WAS SEEN IN [BETH ISRAEL] ED LAST WEEK.",
+    "TO [BRIGHAM] FOR EP STUDY [4/8].",
+    "MEDFLIGHTED FROM [CAPE COD HOSPITAL].",
+    "ADMITTED TO [MGH] IN JANUARY FOR CHF EXACERBATION.",
+    "DOB [4/12/1931].",
+    "Pt has appt w/ Dr. [Mahoney] on [5/14] at 1100.",
+    "CT HEAD [11-3] NEG FOR BLEED.",
+    "ECHO ([3-29]) EF 25%.",
+    "TRACH PLACED ON [12/5], PEG ON [12/8].",
+    "SINCE [3-4] PT HAS HAD 3 EPISODES OF AFIB.",
+    "PT'S WIFE CAN BE REACHED AT HOME [(617) 555-0110] OR CELL [555-0132].",
+    "PT LIVES W/ DTR IN [SOMERVILLE].",
+    "HE IS FROM [DORCHESTER], WORKED AS A BUS DRIVER.",
+]
+
+NEGATIVE = [
+    "NEURO: A&O X3, MAE, PERRL 3MM BRISK. FOLLOWS COMMANDS.",
+    "CV: HR 80-90S NSR, NO ECTOPY. BP 110-130/60S.",
+    "RESP: LS CLEAR UPPER, DIMINISHED BASES. 2L NC, SATS 95-98%.",
+    "GI: ABD SOFT, +BS, NAD. TF AT GOAL 60CC/HR VIA OGT.",
+    "GU: FOLEY DRAINING CYU 30-60CC/HR. LASIX 40MG IV GIVEN.",
+    "H/O PARKINSON'S DISEASE AND HODGKIN LYMPHOMA.",
+    "SWAN-GANZ CATHETER PLACED, PA PRESSURES 40/22.",
+    "PT ON PRECEDEX GTT AT 0.4 MCG/KG/HR, RASS -1.",
+    "STARTED ON KEPPRA 500MG BID, DILANTIN HELD.",
+    "MAE, PERRL, NAD. BS X4 QUADS.",
+    "K 3.2, REPLETED WITH 40 MEQ KCL. MG 1.8.",
+    "UO 1-2 L NEG SINCE MN.",
+    "MORPHINE 2-4MG IV Q2-3H PRN PAIN.",
+    "PAIN 3/10, STRENGTH 5/5, 2/6 SEM.",
+    "SBP 100-120, DOPA AT 5-10 MCG/KG/MIN.",
+    "ABG 7.32/45/88, VENT AC 500 X 14, PEEP 5.",
+    "WILL CONTINUE TO MONITOR CLOSELY.",
+    "PT VERY ANXIOUS, ATIVAN 1MG GIVEN X1 WITH GOOD EFFECT.",
+    "FAMILY IN TO VISIT, UPDATED BY RN AND MD.",
+    "SON CALLED, UPDATED ON PLAN OF CARE.",
+    "WIFE AT BEDSIDE, AWARE OF PLAN.",
+    "DAUGHTER IS HCP.",
+    "MD AWARE, NO NEW ORDERS.",
+    "Neuro: alert, oriented x3, MAE, PERRL. C/o HA, given tylenol.",
+    "Resp: CPAP 5/5, FiO2 40%, RSBI 45.",
+    "Foley catheter draining clear yellow urine.",
+    "Babinski negative bilaterally, no clonus.",
+    "Pt on Levophed and Vasopressin, weaning as tolerated.",
+    "Trendelenburg for line placement, tolerated well.",
+    "HOB >30, OOB TO CHAIR WITH 2 ASSIST.",
+    "PT IS A 67 YO MALE WITH HX OF CAD, HTN, DM.",
+    "TURNED Q2H, SKIN INTACT, COCCYX REDDENED.",
+    "GCS 3-4, NO RESPONSE TO NOXIOUS STIMULI.",
+    "1/2 NS AT 100CC/HR, D5W AT KVO.",
+    "WBC 14, TMAX 101.2, PAN CULTURED.",
+    "HCT 27.8, PLT 88, INR 1.4.",
+    "PT TOLERATED PROCEDURE WELL, VSS.",
+    "RISS PER SS, FSBS 140-180.",
+    "BREATH SOUNDS COARSE, SUCTIONED FOR THICK TAN SECRETIONS.",
+    "PT WILL REMAIN NPO AFTER MN FOR ERCP.",
+    "CONT TO MONITOR HR, BP, UO, LYTES.",
+    "NIGHT SHIFT 7P-7A, 11-7 UNEVENTFUL.",
+    "ON 2-4L NC, RR 18-24.",
+    "LOPRESSOR 12.5MG PO BID, HELD FOR SBP <100.",
+    "JACKSON-PRATT DRAIN WITH 30CC SEROSANG.",
+    "SEEN BY RENAL, CVVH TO START TONIGHT.",
+    "PT GRIMACING WITH TURNS, FENTANYL BOLUS GIVEN.",
+    "MAGNESIUM 2GM IV, CALCIUM GLUCONATE 1GM IV.",
+    "ALINE DAMPENED, FLUSHED, WAVEFORM IMPROVED.",
+    "PT BECAME AGITATED, PULLING AT LINES, SOFT RESTRAINTS APPLIED.",
+    "CODE STATUS: DNR/DNI PER FAMILY MEETING.",
+    "NO BM, COLACE AND SENNA GIVEN.",
+    "PLAN: CONT ABX, FOLLOW CULTURES, WEAN VENT AS TOL.",
+    "SPOKE WITH CARDIOLOGY FELLOW RE: CATH RESULTS.",
+    "PAGED HO RE: LOW UO, ORDERS RECEIVED.",
+    "NOTIFIED MICU TEAM OF TEMP SPIKE.",
+    "Pt pleasant and cooperative, appropriate.",
+    "Frank blood noted in NGT, MD aware.",
+    "Mark site with pen for reference.",
+    "Grace period for consent discussed with team.",
+    "S/P FALL, C-COLLAR ON PER ORTHO.",
+    "W/ GOOD EFFECT, PT RESTING.",
+    "PT AWARE OF PLAN, AGREES.",
+    "PT C/O SOB, NEB GIVEN, SATS IMPROVED.",
+    "ORTHO AWARE, XRAY TO BE DONE IN AM.",
+    "CMED AWARE OF LOW UO.",
+    "RENAL IN TO SEE PT, CVVH TO BE STARTED.",
+    "PAGED HO RE: K 3.1.",
+    "NOTIFIED NSURG OF CHANGE IN EXAM.",
+    "CALLED BLOOD BANK RE: FFP.",
+    "SPOKE WITH PHARMACY RE: VANCO DOSING.",
+    "LEVOPHED WEANED TO OFF, PROPOFOL INCREASED FOR AGITATION.",
+    "AMIO GTT AT 0.5 MG/MIN, DILT HELD.",
+    "GIVEN 1-2 UNITS PRBC PER HCT.",
+    "LOOSE STOOL X 2-3 THIS SHIFT.",
+    "3-4 BEAT RUNS OF VT, LYTES SENT.",
+    "1-2+ EDEMA BLE, LASIX 20 IV.",
+    "ENZ PENDING, GLUC 140, TROP NEG.",
+    "ROS NEG, LOS 4 DAYS.",
+    "BIBASILAR CRACKLES, DIURESED WITH LASIX.",
+    "FAMILY MTG TOMORROW AM.",
+    "RN AWARE, MD AWARE.",
+    "Pt c/o pain 7/10, medicated with dilaudid 0.5 mg IV.",
+    "Seen by PT and OT, OOB to chair.",
+    "Hodgkin's disease in remission, h/o Crohn's.",
+    "Swan-Ganz numbers: CO 4.2, CI 2.1, SVR 1100.",
+    "Heparin gtt per protocol, PTT 65.",
+    "MAE WEAKLY, PERRLA, GAG INTACT.",
+    "NPO EXCEPT MEDS, NGT TO LCS.",
+    "CHANGED TO PSV 10/5, TOL WELL.",
+    # aimed at the rules for names without titles: drugs, services and abbreviations in a name's place
+    "NEURONTIN RESTARTED, PT TOLERATING PO MEDS.",
+    "XOPENEX (RT) GIVEN Q4H, BS IMPROVED.",
+    "CANCIDAS FROM PHARMACY AT 1600.",
+    "HEPATOLOGY AWARE, PER NEPHROLOGY NO HD TODAY.",
+    "PER PROTOCOL, LYTES REPLETED.",
+    "PAGED NEUROSURG RE: CHANGE IN PUPILS.",
+    "CALLED RADIOLOGY, CT TO BE DONE AT 1500.",
+    "SW AWARE, WILL FOLLOW UP IN AM.",
+    "SON AND DAUGHTER CALLED, BOTH UPDATED.",
+    "PT'S WIFE STATES SHE WILL BE IN AT 1000.",
+    "DAUGHTER (HCP) AWARE OF PLAN.",
+    "FAMILY (WIFE AND 2 SONS) IN TO VISIT.",
+    "NIGHT RN AWARE, CHARGE RN NOTIFIED.",
+    "FLOAT RN TOOK REPORT.",
+    "WILL CALL FAMILY IN AM WITH UPDATE.",
+    "REPORT GIVEN TO ONCOMING RN.",
+    "STARTED ON 1/2 NS AT 75CC/HR.",
+    "HCT 1-2 PTS LOWER, RECHECK IN AM.",
+    "TURNED Q2-3H, SKIN CARE DONE.",
+    "AWAITING 2-3 MORE UNITS FROM BLOOD BANK.",
+    "BM X2 SOFT BROWN GUAIAC NEG.",
+    "ST. ID: AFEBRILE.",
+    "Pt resting, Ambien 5 mg given at 2200.",
+    "Kayexalate given, K rechecked.",
+    "Procrit given per renal.",
+    "Neuro checks q1h, Glasgow 14.",
+    "Duoneb given, wheezes improved.",
+    "Flolan weaned per protocol.",
+    "PT DENIES SOB, C/O FATIGUE.",
+    "MORPHINE REQUESTED FOR PAIN, 2MG IV GIVEN.",
+    "GOOD RESPONSE TO LASIX, NET NEG 1L.",
+    "HOPE TO EXTUBATE IN AM.",
+    "WILL CONTINUE TO MONITOR, MAY NEED PRBC.",
+    "MARK SITE, CHECK PULSES Q1H.",
+    "GRACE PERIOD OVER, PT NOW NPO.",
+    "ASA AND PLAVIX HELD FOR POSS PROCEDURE.",
+]
+
+# DEV lines the rules still miss (see docs/deid.md, "Known limitations"): two ordinary words as a name
+# with no context, bare hospital names made of words or an acronym, dates after a test and its site
+# or after a lab name.
+KNOWN_MISSES = frozenset(
+    [
+        "[MARK] [BELL] TO BE CALLED W/ ANY CHANGES.",
+        "WILL BE D/C'D TO [HEBREW REHAB] WHEN BED AVAILABLE.",
+        "Vanco started [8-14], level [8-16] 22.",
+        "ADMITTED TO [MGH] IN JANUARY FOR CHF EXACERBATION.",
+        "CT HEAD [11-3] NEG FOR BLEED.",
+    ]
+)
+
+# Whole notes, written after the rules were tuned on DEV, measured only.
+HELD_OUT = [
+    """NPN 7P-7A
+NEURO: PT ALERT, ORIENTED X2, CONFUSED AT TIMES, REORIENTED EASILY. MAE. PERRL.
+CV: HR 70-80S AFIB, SBP 100-120. K 3.4 REPLETED W/ 40 MEQ KCL PO.
+RESP: LS COARSE, CLEARING W/ COUGH. 4L NC, SATS 94-97%.
+GI/GU: ABD SOFT, +BS, NO BM. FOLEY DRAINING 40-80CC/HR CLEAR YELLOW URINE.
+SOCIAL: WIFE [LUCIENNE] CALLED AT 2100, UPDATED. SON [MAURICE] TO VISIT IN AM.
+[LUCIENNE] REQUESTS A CALL IF PT BECOMES MORE CONFUSED: [781-555-0166].
+PLAN: CONT DIURESIS, CHECK LYTES IN AM, OOB TO CHAIR.""",
+    """Nursing Progress Note 0700-1900
+Pt is a [93] yo F admitted [4-17] from [Deaconess-Glover] with urosepsis.
+Neuro: lethargic, arousable to voice, follows simple commands.
+CV: SBP 90s on levophed 0.05, weaned to off at 1400. HR 90s ST.
+ID: Tmax 100.8, on zosyn and vanco, cultures from [4/17] pending.
+Social: Dtr [Philomena] at bedside all day, very involved. Son [Hyacinth] called from [Tucson].
+[Philomena] asked to speak with attending; Dr. [Szczepanski] met with family at 1600.
+Code: DNR/DNI per family meeting [4-18].""",
+    """MICU NSG NOTE
+[TEODORO] REMAINS INTUBATED, SEDATED ON PROPOFOL 30 MCG/KG/MIN.
+RESP: AC 450 X 16, PEEP 8, FIO2 50%. ABG 7.36/44/82. SUCTIONED X3 FOR MOD AMT TAN SECRETIONS.
+CV: NSR 80S, NO ECTOPY. BP STABLE.
+GI: OGT TO LCS, TF ON HOLD FOR POSS EXTUBATION.
+SOCIAL: PT'S NIECE [ROSALBA] IS HCP. SHE SPOKE W/ DR [IWASAKI] AND AGREES W/ PLAN.
+[ROSALBA]'S HUSBAND ALSO CALLED, WILL VISIT THIS WEEKEND.""",
+    """CCU Nursing Progress Note
+S/P cath [11/2] with stent to LAD. Groin site D+I, no hematoma, pedal pulses dopplerable.
+Pt c/o 3/10 chest pressure at 0300, EKG unchanged, nitro SL x1 with relief. [Okonkwo] (cardiology fellow) aware.
+Pt anxious, [Bernadette] (wife) stayed overnight in family room.
+Plan for d/c to [Lemuel Shattuck] rehab vs home with VNA, CM [Gwendolyn] following.""",
+    """NPN 7A-7P
+PT SEEN BY [HARTIGAN] FROM RENAL, PLAN FOR HD IN AM.
+K 5.8, KAYEXALATE 30G PO GIVEN. INSULIN/D50 GIVEN PER [HARTIGAN].
+PT VERY SOB W/ TURNS, NEB GIVEN, LASIX 80MG IV W/ 500CC UO.
+FAMILY: DAUGHTERS [CONSUELO] AND [MARISOL] IN THIS PM. [CONSUELO] IS HCP, CELL [(978) 555-0134].
+LAST HD [9-23] AT [DAVITA] IN [LAWRENCE].""",
+    """NURSING PROGRESS NOTE 1900-0700
+EVENTS: PT PULLED NGT AT 2200, REPLACED BY RN, CXR CONFIRMED PLACEMENT.
+NEURO: AGITATED, HALDOL 2MG IV X2, SITTER AT BEDSIDE.
+[ANSELM] KEEPS ASKING FOR HIS WIFE [BEATRIX].
+[BEATRIX] CALLED X3 OVERNIGHT, REASSURED.
+SKIN: STAGE II DECUB ON COCCYX, DUODERM CHANGED.
+ADMITTED [2/28] FROM [GOOD SAMARITAN] AFTER FALL AT HOME IN [STOUGHTON].""",
+    """Pt is a 58 yo M s/p MVC [7/4], intubated in field, medflighted to this facility.
+Neuro: GCS 7T, propofol held for neuro exam at 0800 per neurosurg.
+Brother [Ignatius] and sister-in-law [Wilhelmina] in to visit, very tearful.
+[Ignatius] given update by Dr. [Nakagawa], agreeable to trach/PEG.
+CT head [7/5] stable, repeat planned [7-7].""",
+    """NPN
+RESP: WEANED TO CPAP 5/5 AT 0900, TOLERATING WELL, RSBI 60.
+EXTUBATED AT 1130 TO 4L NC. STRIDOR NOTED, RACEMIC EPI NEB X1 W/ GOOD EFFECT.
+PT STATES HE WANTS TO GO HOME TO [MASHPEE].
+WIFE [DOROTHEA] AND FRIEND [CORNELIUS] AT BEDSIDE.
+CALLED [PRISCILLA] IN ADMITTING, PT ON LIST FOR FLOOR BED.
+REPORT GIVEN TO [JOCELYN] RN ON [FARR 7].""",
+]
+
+# Written last, after every rule change, and measured once: no rule was changed after seeing it.
+HELD_OUT_2 = [
+    """NSG NOTE 3P-11P
+PT IS AN [94] YO WOMAN ADMITTED [10-2] FROM [HOLY FAMILY] HOSP W/ GI BLEED.
+NEURO: ALERT, HOH, FOLLOWS COMMANDS. MAE.
+GI: MAROON STOOL X2, HCT 22.4 FROM 26. 2 UNITS PRBC GIVEN. GI AWARE, EGD IN AM.
+SOCIAL: NEPHEW [LAZARUS] IS HCP, LIVES IN [WAKEFIELD]. CALLED HIM AT [781-555-0190] AND UPDATED.
+[LAZARUS] STATES PT WOULD NOT WANT TO BE INTUBATED. DR [ABERCROMBIE] MADE AWARE.""",
+    """Nursing Progress Note
+Events: Pt transferred from the floor at 0200 for hypotension, SBP 70s, 2L NS bolus given.
+[Seraphina] is a 66 yo F s/p ex-lap [5/30] for SBO.
+Husband [Dale] at bedside overnight, asking appropriate questions; updated by RN and Dr. [Vukovic].
+Pt's son [Ambrose] called from [Nashua] at 0400, will be in this afternoon.
+Resp: 3L NC, sats 93-95%. CPAP at night per home regimen.
+Plan: surgery to see in AM, f/u lactate, family meeting [6/2] at 1300.""",
+    """CCU NPN 7A-7P
+CV: S/P PCI TO RCA [8/19]. HR 60S SB, NO ECTOPY. SBP 100-110.
+GROIN SITE SOFT, DSD INTACT. PEDAL PULSES PALPABLE.
+PT'S DTR [MAGNOLIA] AND HER HUSBAND [ORVILLE] VISITED, VERY SUPPORTIVE.
+[ORVILLE] WILL DRIVE PT HOME TO [PEABODY] WHEN D/C'D.
+REPORT GIVEN TO [TRISHA] RN.""",
+    """MICU NURSING ADMIT NOTE
+82 YO M FROM [SUNRISE] NURSING HOME WITH FEVER AND AMS, ADMITTED VIA EW [1/9].
+ID: CULTURES SENT, STARTED ON VANCO/ZOSYN.
+SOCIAL: WIDOWED, DAUGHTER [PHYLLIS] ([978-555-0127]) IS HCP. SON [CLEMENT] LIVES IN OHIO.
+[PHYLLIS] ASKED THAT HER BROTHER BE CALLED; MESSAGE LEFT.
+CASE DISCUSSED W/ [DR. FAIRWEATHER], MICU ATTENDING.""",
+    """NPN
+Pt pleasant, oriented x3. Ambulated in hall with PT.
+Lasix 40 mg IV given at 1000 with 1.2 L UO.
+Wife [Honor] called twice; she is anxious about discharge plans.
+[Honor] would like the team to call [Dr. Pettigrew] (PCP) before d/c.
+Plan: d/c to home with services vs [Youville] rehab, CM aware.""",
+]

@@ -1,0 +1,51 @@
+"""Hand-written nursing-note lines (``nursing_cases``): names without titles in capitals, first names
+that are words, bare hospital names, partial dates; and lines whose clinical words must survive."""
+
+from __future__ import annotations
+
+import pytest
+
+from hygeia.governance.deid.metrics import Scores, score_spans
+from hygeia.governance.deid.text import find_phi
+
+from .nursing_cases import DEV, HELD_OUT, HELD_OUT_2, KNOWN_MISSES, NEGATIVE, parse
+
+
+def _score(lines: list[str]) -> Scores:
+    total = Scores(0, 0, 0, 0)
+    for line in lines:
+        text, gold = parse(line)
+        total += score_spans(text, gold, [(s.start, s.end) for s in find_phi(text)])
+    return total
+
+
+def test_parse_marks() -> None:
+    assert parse("SON [BILL] CALLED [3-12].") == ("SON BILL CALLED 3-12.", [(4, 8), (16, 20)])
+
+
+@pytest.mark.parametrize(
+    "line", [pytest.param(x, marks=pytest.mark.xfail(reason="known miss", strict=True)) if x in KNOWN_MISSES else x for x in DEV]
+)
+def test_dev_line_found(line: str) -> None:
+    text, gold = parse(line)
+    spans = find_phi(text)
+    for a, b in gold:
+        assert any(s.start < b and a < s.end for s in spans), text[a:b]
+    for s in spans:
+        assert any(s.start < b and a < s.end for a, b in gold), text[s.start : s.end]
+
+
+@pytest.mark.parametrize("line", NEGATIVE)
+def test_negative_line_untouched(line: str) -> None:
+    assert [line[s.start : s.end] for s in find_phi(line)] == []
+
+
+def test_dev_and_held_out_scores() -> None:
+    dev, held, held_2 = _score(DEV), _score(HELD_OUT), _score(HELD_OUT_2)
+    assert dev.gold > 140 and held.gold > 50 and held_2.gold > 30
+    # Measured when written: DEV recall 0.958, precision 1.000; HELD_OUT 0.961 / 1.000; HELD_OUT_2
+    # 0.938 / 1.000 when first measured, 0.969 / 1.000 after two more general rules (before this work:
+    # DEV 0.775 / 0.973, HELD_OUT 0.922 / 0.979, HELD_OUT_2 0.938 / 1.000, 6 spans on the NEGATIVE lines).
+    assert dev.recall >= 0.95 and dev.precision >= 0.99
+    assert held.recall >= 0.95 and held.precision >= 0.97
+    assert held_2.recall >= 0.93 and held_2.precision >= 0.97
