@@ -44,7 +44,7 @@ def main() -> None:
             gap = 100.0 * (plan.objective - best[name]) / best[name]
             bound = next((n.split()[-1] for n in plan.notes if n.startswith("lower bound")), "opt")
             print(f"{name:10} {method:6} {plan.objective:>9} {best[name]:>6} {gap:>6.2f} {t_best:>8.1f} {bound:>6} "
-                  f"{cpu:>6.1f} {os.getloadavg()[0]:>5.1f} {plan.feasible!s:8}  {plan.notes[-1]}", flush=True)
+                  f"{cpu:>6.1f} {os.getloadavg()[0]:>5.1f} {plan.feasible!s:8}  {'; '.join(plan.notes)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ def roster_solve(
     out: Path | None = typer.Option(None, help="Where to write the roster CSV (default: INSTANCE.roster.csv)."),
     as_json: bool = typer.Option(False, "--json", help='Print {"objective","feasible","seconds"} as JSON.'),
 ) -> None:
-    """Solve a shift-scheduling instance with CP-SAT + LNS and write the roster as CSV."""
+    """Solve a shift-scheduling instance (CP-SAT, branch and price, LNS) and write the roster as CSV."""
     from hygeia.operations.roster import RosterFormatError, format_roster, parse_curtois, solve_curtois
 
     try:

@@ -1,4 +1,4 @@
-"""Staff rostering: Curtois & Qu benchmark (parse, solve with CP-SAT + LNS, evaluate) and INRC-II costs."""
+"""Staff rostering: Curtois & Qu (parse; solve by CP-SAT, branch and price and LNS; evaluate) and INRC-II costs."""
 
 from hygeia.operations.roster.curtois import (
     CurtoisInstance,
