@@ -25,7 +25,10 @@ def test_parse_marks() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    [pytest.param(x, marks=pytest.mark.xfail(reason="known miss", strict=True)) if x in KNOWN_MISSES else x for x in DEV],
+    [
+        pytest.param(x, marks=pytest.mark.xfail(reason="known miss", strict=True)) if x in KNOWN_MISSES else x
+        for x in DEV
+    ],
 )
 def test_dev_line_found(line: str) -> None:
     text, gold = parse(line)
