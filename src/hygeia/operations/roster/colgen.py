@@ -10,8 +10,8 @@ the cover rows -- is solved exactly by CP-SAT on that employee's part of the com
 The master LP's value is a valid lower bound once no schedule prices out, and before that the
 Lagrangian bound (LP value plus each employee's most negative reduced cost) is. On the published
 instances the bound is within 1-3 of the best-known objective (Instance5: 1140.6 against 1143).
-A dive turns the LP into a roster: fix the schedules the LP likes most, re-generate columns for the
-rest, repeat until everybody has one.
+:meth:`ColumnGeneration.branch_and_price` turns the LP into rosters: a first dive that keeps whole
+schedules, then a best-bound search with dives, and master MIPs over the generated columns.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class _Pricer:
         """Request penalties of a schedule."""
         return self.constant + sum(self.request[k] for k in pattern)
 
-    def price(self, duals: Mapping[tuple[int, str], float], seconds: float, branch: Mapping[Slot, bool] | None = None,
+    def price(self, duals: Mapping[Slot, float], seconds: float, branch: Mapping[Slot, bool] | None = None,
               keep: int = 3) -> tuple[list[Pattern], float, bool]:
         """Schedules of least ``cost - sum of duals`` that obey the ``branch`` decisions (the optimum and up
         to ``keep - 1`` of the improving solutions found on the way), a lower bound on that least value
@@ -283,17 +283,19 @@ class ColumnGeneration:
 
     def pinned(self, pattern: Pattern) -> dict[Slot, bool]:
         """Branch decisions that leave an employee exactly ``pattern``."""
-        rule = {(d, ANY): any(day == d for day, _ in pattern) for d in range(self.instance.horizon)}
-        rule.update({(d, s): (d, s) in pattern for d in range(self.instance.horizon) for s in self.instance.shifts})
-        return rule
+        days = _with_days(pattern)
+        return {(d, s): (d, s) in days for d in range(self.instance.horizon) for s in (*self.instance.shifts, ANY)}
 
     def branch_and_price(self, deadline: float, found: Callable[[float, dict[str, Pattern]], None] | None = None,
                          mip_every: int = 150, mip_seconds: float = 4.0, pin: float = 0.9,
                          incumbent: tuple[float, dict[str, Pattern]] | None = None,
                          root_deadline: float | None = None) -> Search:
-        """Depth-first branch and price: branch on one employee working one shift on one day (the most
-        nearly integral fractional one, "works it" first), prune nodes whose bound reaches the incumbent,
-        and every ``mip_every`` new columns solve the master as a MIP over all columns for a roster."""
+        """Branch and price from ``incumbent``: a first dive that keeps whole schedules (the one of largest
+        LP weight and every one >= 0.99), then best-bound search with dives. Nodes branch on one employee
+        working a day at all, else working one shift on one day (the most nearly integral fractional one,
+        "works it" first, and the dive also keeps every schedule at LP weight >= ``pin``); nodes whose bound
+        reaches the incumbent are pruned; every ``mip_every`` new columns the master is solved as a MIP over
+        all columns for a roster. Gives up (bound only) when the root LP is not optimal by ``root_deadline``."""
         search, started = Search(), time.perf_counter()
         self.start()
         if incumbent is not None:  # its schedules become columns, and it prunes the tree from the start
@@ -351,9 +353,8 @@ class ColumnGeneration:
                 eid, pattern, _ = self.columns[j]
                 if weight > 1 - 1e-6:
                     chosen[eid] = pattern
-                for day, shift in pattern:
-                    for slot in ((day, shift), (day, ANY)):
-                        worked[eid, slot] = worked.get((eid, slot), 0.0) + weight
+                for slot in self.days[j]:
+                    worked[eid, slot] = worked.get((eid, slot), 0.0) + weight
             if len(chosen) == len(self.employees):
                 improve(round(node.value), chosen)
                 continue

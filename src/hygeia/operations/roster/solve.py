@@ -345,8 +345,8 @@ def solve_curtois(
     best = round(solver.objective_value)
     bound = math.ceil(solver.best_objective_bound - 1e-6)
     if lns and best > bound and colgen:
-        start_roster = {e: frozenset((d, s) for (eid, d, s), v in values.items() if eid == e and v)
-                        for e in instance.staff}
+        start_roster = {e: frozenset((d, s) for d, s in enumerate(row) if s != OFF)
+                        for e, row in _roster(instance, values).items()}
 
         def found(objective: float, _: dict[str, Pattern]) -> None:
             if progress:
