@@ -1427,13 +1427,17 @@ def _date_word_before(text: str, start: int) -> str:
     return m.group(0).lower() if m is not None and text[start - 1 : start] == " " else ""
 
 
+def _month_day(month: int, day: int) -> bool:
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
 def _partial_dates(text: str) -> list[PhiSpan]:
     spans: list[PhiSpan] = []
     for pattern, matches in ((_PARTIAL_DATE, _PARTIAL_DATE.finditer(text)), (_PARTIAL_DATE_DASH, _dash_dates(text))):
         for m in matches:
             g = 2 if pattern is _PARTIAL_DATE_DASH else 1
             a, b = int(m.group(g)), int(m.group(g + 1))
-            if not (1 <= a <= 12 and 1 <= b <= 31):
+            if not _month_day(a, b):
                 continue
             if pattern is _PARTIAL_DATE_DASH and _DASH_NOT_AFTER.match(text, m.end("v")):
                 continue  # "GIVEN 1-2 UNITS", "LOOSE STOOL X 2-3 THIS SHIFT"
@@ -1460,7 +1464,7 @@ def _partial_dates(text: str) -> list[PhiSpan]:
     if "-" in text:
         for s in list(spans):  # "12/3-12/5": the second date follows the first and a dash
             second = _SLASH_DATE_RANGE.match(text, s.end + 1) if text[s.end : s.end + 1] == "-" else None
-            if second is not None and 1 <= int(second.group(1)) <= 12 and 1 <= int(second.group(2)) <= 31:
+            if second is not None and _month_day(int(second.group(1)), int(second.group(2))):
                 spans.append(PhiSpan(second.start(), second.end(), DATE, "date-partial"))
         alone = [(m.start(1), m.end(2), m.group(1), m.group(2), m.start()) for m in _DASH_DATE_PAREN.finditer(text)]
         for m in _DASH_DATE_AT.finditer(text):
@@ -1469,7 +1473,7 @@ def _partial_dates(text: str) -> list[PhiSpan]:
                 alone.append((month.start(), m.end(1), month.group(1), m.group(1), month.start()))
         for start, end, a_, b_, ctx in alone:
             a, b = int(a_), int(b_)
-            if 1 <= a <= 12 and 1 <= b <= 31 and not _NOT_DATE_BEFORE.search(text[max(0, ctx - 12) : ctx]):
+            if _month_day(a, b) and not _NOT_DATE_BEFORE.search(text[max(0, ctx - 12) : ctx]):
                 spans.append(PhiSpan(start, end, DATE, "date-partial"))
     return spans
 
@@ -1479,9 +1483,9 @@ def _valid_numeric_date(s: str) -> bool:
     if len(parts) < 3:
         return False
     if parts[0] > 31:  # y-m-d
-        return 1 <= parts[1] <= 12 and 1 <= parts[2] <= 31
+        return _month_day(parts[1], parts[2])
     a, b = parts[0], parts[1]
-    return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)
+    return _month_day(a, b) or _month_day(b, a)
 
 
 # Cheap gates: a pattern runs only when the note holds one of its key words (a set lookup over the
