@@ -35,12 +35,10 @@ from lightgbm import LGBMClassifier, LGBMRegressor
 from scipy.stats import rankdata
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from bench_risk_models import cpu, repeated_report
+from bench_risk_models import cpu, oof, repeated_report
 from hygeia.config import get_settings
 from hygeia.risk.data import physionet2012_dataset, physionet2012_features, read_outcomes
 from hygeia.risk.models import LightGBMRisk
-
-Folds = list[list[tuple[np.ndarray, np.ndarray]]]
 
 
 def logit(p: np.ndarray) -> np.ndarray:
@@ -50,14 +48,6 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 def ranks(p: np.ndarray) -> np.ndarray:
     return np.array([rankdata(r) / len(r) for r in p])
-
-
-def oof(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], y: np.ndarray, splits: Folds) -> np.ndarray:
-    out = np.zeros((len(splits), len(y)))
-    for r, folds in enumerate(splits):
-        for tr, te in folds:
-            out[r, te] = fit_predict(tr, te)
-    return out
 
 
 def aux_targets(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -83,16 +83,22 @@ def report(name: str, y: np.ndarray, p: np.ndarray, seconds: float, reference: n
     print(line, flush=True)
 
 
-def repeated_oof(make: Callable[[], object], X: np.ndarray, y: np.ndarray,
-                 splits: list[list[tuple[np.ndarray, np.ndarray]]]) -> np.ndarray:
-    """Out-of-fold scores, one row per repetition of the cross-validation."""
+def oof(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], y: np.ndarray,
+        splits: list[list[tuple[np.ndarray, np.ndarray]]]) -> np.ndarray:
+    """Out-of-fold scores, one row per repetition of the cross-validation; ``fit_predict(train, test)``
+    fits on the training indices and returns scores for the test indices."""
     out = np.zeros((len(splits), len(y)))
     for r, folds in enumerate(splits):
         for tr, te in folds:
-            model = make()
-            model.fit(X[tr], y[tr])  # type: ignore[attr-defined]
-            out[r, te] = model.predict_proba(X[te])[:, 1]  # type: ignore[attr-defined]
+            out[r, te] = fit_predict(tr, te)
     return out
+
+
+def repeated_oof(make: Callable[[], object], X: np.ndarray, y: np.ndarray,
+                 splits: list[list[tuple[np.ndarray, np.ndarray]]]) -> np.ndarray:
+    """Out-of-fold scores of a fresh ``make()`` estimator per fold, one row per repetition."""
+    return oof(lambda tr, te: make().fit(X[tr], y[tr]).predict_proba(X[te])[:, 1],  # type: ignore[attr-defined]
+               y, splits)
 
 
 def repeated_report(name: str, y: np.ndarray, p: np.ndarray, seconds: float, reference: np.ndarray | None,
