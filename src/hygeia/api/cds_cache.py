@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
-from hygeia.records.store import Store
+from hygeia.records.store import Store, placeholder
 
 Fingerprint = tuple[int, str, int]
 
@@ -28,7 +28,7 @@ _FINGERPRINT = ("SELECT count(*), max(last_updated), sum(version_id) FROM resour
 
 def patient_fingerprint(store: Store, patient_id: str) -> Fingerprint | None:
     """(rows, newest last_updated, sum of versions) of the patient's resources; None when there are none."""
-    mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(store.engine.dialect)
     connection = store.engine.raw_connection()
     try:
         cursor = connection.cursor()

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hygeia.governance.access import AccessError, Role, User
 from hygeia.governance.schema import jwt_replay, oauth_clients
-from hygeia.records.store import Store, insert_many
+from hygeia.records.store import Store, insert_many, select_in
 
 ASYMMETRIC_ALGORITHMS = ("RS384", "ES384", "RS256", "ES256", "RS512", "ES512")
 MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
@@ -365,12 +365,7 @@ def remember_jtis(conn: Connection, accepted: Sequence[VerifiedJwt]) -> list[boo
     """
     _sweep_replay(conn)
     keys = [_replay_key(v.client.client_id, str(v.claims["jti"])) for v in accepted]
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    used: set[str] = set()
-    for start in range(0, len(keys), 500):  # plain SQL: SQLAlchemy would compile a new IN list per batch
-        chunk = keys[start : start + 500]
-        sql = f"SELECT key FROM jwt_replay WHERE key IN ({', '.join([mark] * len(chunk))})"
-        used.update(key for (key,) in conn.exec_driver_sql(sql, tuple(chunk)))
+    used = {key for (key,) in select_in(conn, "SELECT key FROM jwt_replay WHERE key IN ({})", keys)}
     fresh: list[bool] = []
     rows: list[tuple[str, datetime]] = []
     for key, verified in zip(keys, accepted, strict=True):

@@ -116,10 +116,9 @@ def insert_many(conn: Connection, table: Table, columns: list[str], rows: list[t
     if prepared is None:
         procs = [(i, f) for i, c in enumerate(columns)
                  if (f := table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
         quote = dialect.identifier_preparer.quote
         sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-               f"VALUES ({', '.join([mark] * len(columns))})")
+               f"VALUES ({', '.join([placeholder(dialect)] * len(columns))})")
         prepared = _INSERT_MANY[key] = (procs, sql)
     procs, sql = prepared
     if procs:
@@ -141,17 +140,23 @@ def insert_many(conn: Connection, table: Table, columns: list[str], rows: list[t
     conn.exec_driver_sql(sql, rows)
 
 
+def select_in(conn: Connection, sql: str, keys: Sequence[Any], chunk: int = 500) -> Iterator[Any]:
+    """Rows of plain ``sql`` whose ``{}`` is the placeholder list of an ``IN (…)``, for ``keys``, ``chunk`` keys a
+    query (a driver statement: SQLAlchemy would compile a new IN list for every batch)."""
+    for start in range(0, len(keys), chunk):
+        part = tuple(keys[start : start + chunk])
+        yield from conn.exec_driver_sql(sql.format(", ".join([placeholder(conn.dialect)] * len(part))), part)
+
+
+def placeholder(dialect: Any) -> str:
+    """The driver's positional placeholder."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
 def _observation_versions(conn: Connection, ids: list[str]) -> dict[tuple[str, str], tuple[int, str]]:
-    """(version, content hash) of the stored Observations among ``ids`` (plain SQL, 500 ids a query)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    found: dict[tuple[str, str], tuple[int, str]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        sql = ("SELECT id, version_id, content_hash FROM resources WHERE resource_type = 'Observation' "
-               f"AND id IN ({', '.join([mark] * len(chunk))})")
-        for rid, version, chash in conn.exec_driver_sql(sql, tuple(chunk)):
-            found[("Observation", rid)] = (version, chash)
-    return found
+    """(version, content hash) of the stored Observations among ``ids``."""
+    sql = "SELECT id, version_id, content_hash FROM resources WHERE resource_type = 'Observation' AND id IN ({})"
+    return {("Observation", rid): (version, chash) for rid, version, chash in select_in(conn, sql, ids)}
 
 
 def make_engine(url: str) -> Engine:
