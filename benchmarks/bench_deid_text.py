@@ -135,7 +135,9 @@ def accuracy() -> None:
         ("nursing cases DEV", nursing_cases.DEV),
         ("nursing cases HELD_OUT", nursing_cases.HELD_OUT),
         ("nursing cases HELD_OUT_2", nursing_cases.HELD_OUT_2),
+        ("nursing cases HELD_OUT_3 (issue 9, held out)", nursing_cases.HELD_OUT_3),
         ("nursing cases NEGATIVE (found = false alarms)", nursing_cases.NEGATIVE),
+        ("nursing cases NEGATIVE_2 (found = false alarms)", nursing_cases.NEGATIVE_2),
     ):
         total = Scores(0, 0, 0, 0)
         for marked in lines:

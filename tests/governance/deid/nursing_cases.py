@@ -142,7 +142,7 @@ DEV = [
     "PT WAS SEEN IN [BETH ISRAEL] ED LAST WEEK.",
     "TO [BRIGHAM] FOR EP STUDY [4/8].",
     "MEDFLIGHTED FROM [CAPE COD HOSPITAL].",
-    "ADMITTED TO [MGH] IN JANUARY FOR CHF EXACERBATION.",
+    "ADMITTED TO [MGH] IN [JANUARY] FOR CHF EXACERBATION.",
     "DOB [4/12/1931].",
     "Pt has appt w/ Dr. [Mahoney] on [5/14] at 1100.",
     "CT HEAD [11-3] NEG FOR BLEED.",
@@ -284,16 +284,13 @@ NEGATIVE = [
     "ASA AND PLAVIX HELD FOR POSS PROCEDURE.",
 ]
 
-# DEV lines the rules still miss (see docs/deid.md, "Known limitations"): two ordinary words as a name
-# with no context, bare hospital names made of words or an acronym, dates after a test and its site
-# or after a lab name.
+# DEV lines the rules still miss (see docs/deid.md, "Known limitations"): a bare hospital name made of
+# English words. (Issue 9 took out four: a name before "to be called", an acronym after a movement verb,
+# dash dates after a test and its site or a drug level; "IN JANUARY", a month alone, is now marked in the
+# gold, as the limitations always said it was PHI.)
 KNOWN_MISSES = frozenset(
     [
-        "[MARK] [BELL] TO BE CALLED W/ ANY CHANGES.",
         "WILL BE D/C'D TO [HEBREW REHAB] WHEN BED AVAILABLE.",
-        "Vanco started [8-14], level [8-16] 22.",
-        "ADMITTED TO [MGH] IN JANUARY FOR CHF EXACERBATION.",
-        "CT HEAD [11-3] NEG FOR BLEED.",
     ]
 )
 
@@ -387,4 +384,145 @@ Lasix 40 mg IV given at 1000 with 1.2 L UO.
 Wife [Honor] called twice; she is anxious about discharge plans.
 [Honor] would like the team to call [Dr. Pettigrew] (PCP) before d/c.
 Plan: d/c to home with services vs [Youville] rehab, CM aware.""",
+]
+
+# Written for issue 9 (names without cues, bare hospitals, month names) before any measurement or rule
+# change of that round, and not edited afterwards: the rules of that round were measured on it, never
+# tuned on it. One gold mark was taken out before the first measurement (a weekday alone is no date) and one added
+# after it (the age 92, over 89, was left unmarked by mistake); no other edit.
+HELD_OUT_3 = [
+    """NPN 1900-0700
+NEURO: SEDATED ON FENTANYL 50 MCG/HR AND VERSED 2 MG/HR, RASS -2. PERRL 3MM. NO SZ ACTIVITY NOTED.
+CV: HR 90-110 ST, SBP 90S-100S ON NEO 1.2 MCG/KG/MIN. CVP 8-10. K 3.3 REPLETED.
+RESP: AC 500 X 18, PEEP 10, FIO2 60%. ABG 7.31/48/71. SX FOR THICK YELLOW SPUTUM.
+GI: TF NEPRO AT 20CC/HR, RESIDUALS <30CC. OGT TO LCS. NO BM, COLACE/SENNA GIVEN.
+ID: TMAX 101.9, BC X2 SENT. ON MEROPENEM, VANCO TROUGH IN AM.
+SOCIAL: [CHIDI] CALLED AT 2300 FOR UPDATE, HE IS PT'S SON AND LIVES IN [WORCESTER].
+[AMARA] PLANS TO VISIT TOMORROW AFTER WORK, CAN BE REACHED AT [508-555-0188].""",
+    """NURSING PROGRESS NOTE 7A-7P
+[ESPERANZA] HAD A GOOD DAY, OOB TO CHAIR X2 HRS WITH PT.
+NEURO: AOX3, MAE, HOH - HEARING AID IN L EAR.
+CV: AFIB 80-100, LOPRESSOR 25MG PO GIVEN. HEPARIN GTT AT 900 U/HR, PTT 68.
+RESP: 2L NC, SATS 95%. LUNGS W/ CRACKLES AT BASES. IS 750.
+GU: VOIDING QS IN COMMODE.
+SKIN: MEPILEX TO COCCYX, STAGE I.
+DAUGHTER [MERCEDES] AND GRANDDAUGHTER [PALOMA] IN THIS AFTERNOON, UPDATED BY DR [KRISHNAMURTHY].
+PLAN: D/C TO [KINDRED] VS HOME WITH VNA, SCREENING SENT [6-12].""",
+    """MICU NPN
+PT IS A [96] YO WOMAN ADMITTED ON [11/23] WITH UROSEPSIS FROM [MELROSE-WAKEFIELD].
+[GUNNAR] (HUSBAND) AT BEDSIDE ALL DAY, ASKING GOOD QUESTIONS.
+LEVOPHED WEANED OFF AT 1500. ZOSYN AND FLAGYL CONTINUED.
+[BUCK] FROM PHARMACY CALLED RE: ZOSYN DOSE.
+RENAL CONSULTED, CR 2.4 UP FROM 1.8.
+FAMILY MEETING PLANNED FOR [TUESDAY 11/27] WITH [DR. ODUYA].""",
+    """NPN 11P-7A
+PT CONFUSED OVERNIGHT, PULLING AT LINES, HALDOL 1MG IV X1 WITH FAIR EFFECT.
+SITTER AT BEDSIDE. [HOLLIS] KEEPS TRYING TO CLIMB OOB.
+CT HEAD [8-3] NEG, MRI PLANNED.
+WIFE [MAUREEN] CALLED 0200, TOLD ABOUT HALDOL, SHE AGREES.
+TELEMETRY: NSR 70S, OCC PVCS.
+LABS: NA 131, K 4.1, HCT 30.
+REPORT GIVEN TO [DOTTIE], DAY RN.""",
+    """CCU NURSING NOTE
+S/P STEMI, CATH [4/14] AT [LAWRENCE GENERAL] WITH DES TO LAD, TRANSFERRED HERE FOR CABG EVAL.
+CP FREE THIS SHIFT. NTG GTT AT 40 MCG/MIN.
+CT SURGERY ([DR. VASQUEZ-BELL]) IN TO SEE PT, CABG PLANNED [4/18].
+PT'S SISTER [ROBIN] FLEW IN FROM [ALBUQUERQUE], STAYING AT A HOTEL NEARBY.
+[ROBIN] ASKS TO BE CALLED AT [(505) 555-0149] W/ ANY CHANGES.
+[MR. TOLLIVER] ANXIOUS ABOUT SURGERY, ATIVAN 0.5MG PO GIVEN.""",
+    """Nursing Progress Note
+Pt is a 71 yo M with ESRD on HD, admitted [2/2] with hyperkalemia.
+Neuro: A+Ox3, pleasant, c/o itching, benadryl given.
+Renal: HD today, 2.5 L removed, tolerated well. Last HD prior to admit [1/30] at [DaVita] in [Brockton].
+Social: lives with wife [Consolata] in [Randolph]. Son [Ezekiel] is a nurse at [Good Samaritan].
+[Consolata] called at 1600, questions answered.
+Plan: HD again Thursday, d/c home when K stable.""",
+    """NPN 7P-7A
+RESP: TRACH COLLAR 40%, SATS 97%. SX Q2-3H FOR MOD WHITE SECRETIONS.
+NEURO: OPENS EYES TO VOICE, NOT FOLLOWING COMMANDS.
+GI: PEG WITH PROMOTE W/ FIBER AT 60CC/HR.
+[KWAKU] REMAINS DNR, FAMILY AWARE.
+PT'S NEPHEW [OBINNA] VISITED, WILL TALK W/ CM [JANELLE] ABOUT REHAB.
+SCREENED BY [HEBREW REHAB] AND [NEW ENGLAND SINAI], AWAITING BED.
+BROTHER LIVES IN [LAGOS], NIGERIA, WAS UPDATED BY PHONE.""",
+    """MICU NURSING NOTE 0700-1900
+EVENTS: PT EXTUBATED AT 1000 TO 50% FACE TENT, TOLERATING WELL.
+NEURO: ALERT, MAE, VOICE HOARSE.
+CV: SR 80S, SBP 120-140. LOPRESSOR RESTARTED.
+ID: AFEBRILE, CIPRO PO.
+[PRUDENCE] REFUSED BREAKFAST BUT TOOK SOME SOUP AT LUNCH.
+SOCIAL: HUSBAND [HAMISH] AND SON [ANGUS] IN, VERY SUPPORTIVE. THEY LIVE IN [BELMONT].
+[ANGUS] ASKED ABOUT TRANSFER TO [MOUNT AUBURN] TO BE CLOSER TO HOME. DR [FEENEY] TO DISCUSS.""",
+    """Nursing Progress Note
+Pt transferred from [Beverly] Hospital ED on [9/9] with acute pancreatitis.
+[Maximilian] c/o 8/10 epigastric pain, dilaudid PCA increased per Dr. [Ahn].
+NPO, IVF D5 1/2NS at 150cc/hr. Amylase/lipase pending.
+[Greta] (girlfriend) at bedside, very supportive, asking about plan.
+Pt's mother [Hildegard] called from [Stuttgart] twice.
+Plan: serial abd exams, repeat CT abd [9-11].""",
+    """NPN
+PT IS A 84 YO MALE FROM [CHELMSFORD], ADMITTED [JANUARY 3RD] FOR COPD EXAC.
+BIPAP OVERNIGHT 10/5 40%, OFF IN AM TO 4L NC.
+NEBS Q4H, SOLUMEDROL 60MG IV Q8H, AZITHRO.
+[LEONID] VISITED WITH HIS WIFE, BOTH UPDATED.
+PT WAS LAST ADMITTED IN [DECEMBER] TO [LOWELL GENERAL].
+PCP IS [DR. PRZYBYLA], [978-555-0115].""",
+    """CSRU NPN 7P-7A
+S/P CABG X4 ON [5-6]. CT OUTPUT 20-40CC/HR SEROSANG.
+AV PACED AT 88, UNDERLYING SB 50S. EPI 0.02, NEO OFF.
+EXTUBATED AT 2130, NOW ON 4L NC WITH SATS 96%.
+INSULIN GTT PER PROTOCOL, BS 110-150.
+PT ASKING FOR DAUGHTER [SUNNY], CALLED HER AT HOME, SHE WILL COME IN AM.
+[FENWICK] DOING WELL, MEDICATED WITH PERCOCET X1 FOR INCISIONAL PAIN.""",
+    """NPN
+PT IS A [92] YO F FROM [SEA VIEW] NURSING HOME, DNR/DNI.
+[YOLANDE] DENIES PAIN, BUT GRIMACES W/ TURNING. MORPHINE 1MG IV PRN.
+SKIN: STAGE III DECUB ON SACRUM, WOUND RN [BARB] SAW PT, RECS IN CHART.
+HCP IS NIECE [CLEMENTINE] WHO LIVES IN [FALL RIVER].
+[CLEMENTINE] WANTS COMFORT FOCUSED CARE, PALLIATIVE CARE CONSULT PLACED.
+NEXT TEAM MEETING THURSDAY, SW [MARGIE] AWARE.""",
+]
+
+# Lines with no PHI, written at the same time as HELD_OUT_3.
+NEGATIVE_2 = [
+    "PT ON ZOSYN AND VANCO, FLAGYL D/C'D.",
+    "DOBHOFF PLACED, KUB CONFIRMED POSITION.",
+    "ALLEVYN DSG TO SACRUM, MEPILEX TO HEELS.",
+    "CVVHDF RUNNING W/O ISSUE, UF 100CC/HR.",
+    "PNEUMOBOOTS ON, SQ HEPARIN.",
+    "NEO WEANED TO 0.5, LEVO OFF.",
+    "PT TOLERATING BIPAP 12/5, WILL TRIAL NC IN AM.",
+    "LASIX DRIP AT 10MG/HR, GOOD UO.",
+    "PROMOTE W/ FIBER AT GOAL.",
+    "SENNA, COLACE, DULCOLAX GIVEN, NO BM YET.",
+    "TRACH SITE CLEAN, INNER CANNULA CHANGED.",
+    "SPIRIVA AND ADVAIR RESTARTED.",
+    "CIWA SCALE 4, NO ATIVAN NEEDED.",
+    "MRSA SWAB SENT, CONTACT PRECAUTIONS.",
+    "PT REFUSED SUPPOSITORY.",
+    "CORTRAK PLACED BY IV TEAM.",
+    "PT WENT TO CT AT 1400 WITH RN.",
+    "HOLLISTER BAG TO OSTOMY, SMALL AMT LIQUID STOOL.",
+    "MAALOX GIVEN FOR INDIGESTION WITH RELIEF.",
+    "FLEXISEAL IN PLACE, DRAINING LIQUID BROWN STOOL.",
+    "PROTONIX 40MG IV, CARAFATE PO.",
+    "PT STILL MAY NEED PRBC IF HCT DROPS.",
+    "WILL FOLLOW UP WITH RENAL IN AM.",
+    "PATIENT AWAKE, CALM, WATCHING TV.",
+    "NO FAMILY CONTACT THIS SHIFT.",
+    "DILAUDID PCA WITH GOOD PAIN CONTROL.",
+    "PT STATES PAIN IS BETTER.",
+    "TURNING SIDE TO SIDE, ROHO MATTRESS.",
+    "MAY ADVANCE DIET AS TOLERATED.",
+    "MARCH IN PLACE WITH PT, TOLERATED.",
+    "Pt on Zyvox for VRE, Fluconazole for yeast in urine.",
+    "Flowtrons on, Lovenox held for procedure.",
+    "Aline with good waveform, Swan numbers stable.",
+    "Coumadin held, INR 3.2.",
+    "Nexium and Reglan given before TF.",
+    "Neosynephrine weaned to off by 1600.",
+    "Pt ambulated with walker, steady gait.",
+    "Ensure TID with meals.",
+    "Cardiology aware of runs of NSVT.",
+    "Hospital course complicated by C diff.",
 ]

@@ -8,7 +8,7 @@ import pytest
 from hygeia.governance.deid.metrics import Scores, score_spans
 from hygeia.governance.deid.text import find_phi
 
-from .nursing_cases import DEV, HELD_OUT, HELD_OUT_2, KNOWN_MISSES, NEGATIVE, parse
+from .nursing_cases import DEV, HELD_OUT, HELD_OUT_2, HELD_OUT_3, KNOWN_MISSES, NEGATIVE, NEGATIVE_2, parse
 
 
 def _score(lines: list[str]) -> Scores:
@@ -44,6 +44,12 @@ def test_negative_line_untouched(line: str) -> None:
     assert [line[s.start : s.end] for s in find_phi(line)] == []
 
 
+def test_negative_2_false_alarms() -> None:
+    # NEGATIVE_2 was written with HELD_OUT_3, before the issue-9 rules; one false alarm on it before and
+    # after them ("HOLLISTER BAG": a census surname that is a brand).
+    assert sum(len(find_phi(line)) for line in NEGATIVE_2) <= 1
+
+
 def test_dev_and_held_out_scores() -> None:
     dev, held, held_2 = _score(DEV), _score(HELD_OUT), _score(HELD_OUT_2)
     assert dev.gold > 140 and held.gold > 50 and held_2.gold > 30
@@ -53,3 +59,11 @@ def test_dev_and_held_out_scores() -> None:
     assert dev.recall >= 0.95 and dev.precision >= 0.99
     assert held.recall >= 0.95 and held.precision >= 0.97
     assert held_2.recall >= 0.93 and held_2.precision >= 0.97
+
+
+def test_held_out_3_scores() -> None:
+    # HELD_OUT_3 was written before the issue-9 rules and not tuned on: recall 0.936 / precision 0.973
+    # before them, 0.987 / 0.987 after (78 gold spans).
+    held_3 = _score(HELD_OUT_3)
+    assert held_3.gold == 78
+    assert held_3.recall >= 0.98 and held_3.precision >= 0.97

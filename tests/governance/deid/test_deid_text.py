@@ -86,6 +86,41 @@ def test_unknown_capitalised_words_are_names_except_in_drug_context() -> None:
     assert "Quixlar" not in found("Then the Quixlar team met.", unknown_capitalised=False)
 
 
+@pytest.mark.parametrize(
+    ("text", "phi", "label"),
+    [
+        ("Pt seen in clinic on October 14th, stable.", "October 14th", DATE),  # no abbreviated month word
+        ("Seen in mid-October 14 by PCP.", "October 14", DATE),
+        ("PT HAD A FALL IN NOVEMBER AT HOME.", "NOVEMBER", DATE),
+        ("Pt admitted twice since March.", "March", DATE),
+        ("MRI L-SPINE 6-19 SHOWED NO CORD COMPRESSION.", "6-19", DATE),
+        ("DIG LEVEL 2-11 WAS 2.4.", "2-11", DATE),
+        ("PT TRANSFERRED FROM NWH FOR CATH.", "NWH", "HOSPITAL"),
+        ("BARTOLOMEU REMAINS ON 2L NC, NO DISTRESS.", "BARTOLOMEU", NAME),
+        ("TEODORA TO BE CALLED IF PT DESATS.", "TEODORA", NAME),
+    ],
+)
+def test_issue_9_rules(text: str, phi: str, label: str) -> None:
+    assert found(text).get(phi) == label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PT MAY NEED LASIX IN AM.",
+        "MARCH IN PLACE X10 WITH PT.",
+        "CT OUTPUT 2-3 CC/HR OVERNIGHT.",
+        "HR 80S-100S, SBP 90S-110S.",
+        "TRANSFERRED TO CVICU, D/C TO SNF WHEN STABLE.",
+        "PRECEDEX REMAINS AT 0.4 MCG/KG/HR.",
+        "FENTORA HAS BEEN HELD SINCE MN.",
+        "NEURONTIN HAD GOOD EFFECT.",
+    ],
+)
+def test_issue_9_rules_keep(text: str) -> None:
+    assert find_phi(text) == []
+
+
 def test_tags_keep_offsets_into_input() -> None:
     text = "Dr. Hargreaves saw pt on 3/12."
     result = deidentify(text)

@@ -46,3 +46,18 @@ def test_pattern_gates_on_examples() -> None:
     found = {(text[s.start : s.end], s.rule) for s in T._patterns(text)}
     assert {("10.0.0.12", "ipv4"), ("123-45-6789", "ssn"), ("fe80:0:0:1:2:3:4:5", "ipv6")} <= found
     assert not T._GATE_RE["ipv4"].search("BP 3.6, K 4.1") and not T._GATE_RE["ssn"].search("617-555-0142")
+
+
+MONTH_PIECES = st.one_of(
+    st.sampled_from(["Jan", "january", "MARCH", "Sept", "may", "Dec.", "mid-", "of", "the", "3rd", "5", "2020"]),
+    st.sampled_from([" ", "  ", ",", ".", "-", "'", "x", "a", "\n", "12", "1"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(MONTH_PIECES, max_size=12).map("".join))
+def test_date_text_word_gate_never_skips_a_match(text: str) -> None:
+    pattern = next(p for _, rule, p in T._PATTERNS if rule == "date-text")
+    if pattern.search(text):
+        lex = T.load_lexicon()
+        assert not T._GATE_WORDS["date-text"].isdisjoint(T._gate_words(T._tokens(text, lex))), text

@@ -242,6 +242,28 @@ def _dash_dates(text: str) -> Iterator[re.Match[str]]:
             yield m
 
 
+# "CT HEAD 11-3", "CT abd/pelvis 9-11", "vanco level 8-16": a test and its site, or a drug level, before a
+# dash date. Sites are listed (a free word would take "CT OUTPUT 2-3"); dash-date checks still apply.
+_DASH_TEST_BEFORE = re.compile(
+    r"(?:\b(?:ct|cxr|cta|mri|mra|kub|us|u/s|echo|xray|x-ray|films?|angio|dopplers?|ultrasound)"
+    r"(?:\s(?:head|chest|abd|abdomen|pelvis|abd/pelvis|abdomen/pelvis|c/a/p|a/p|torso|neck|brain|spine|"
+    r"c-spine|t-spine|l-spine|sinus|sinuses|le|ue|les|ues|bilat|leg|legs|arm|hip|knee|foot|renal|liver|ruq|"
+    r"carotid|carotids|head/neck|w/contrast|w/o|contrast|non-contrast|noncontrast|portable|port|pa/lat)){1,2}"
+    r"|\b(?:level|levels|trough|peak))\Z",
+    _I,
+)
+_DASH_TEST_LOOKBACK = 48
+
+
+def _dash_dates_after_test(text: str) -> Iterator[re.Match[str]]:
+    """Dash dates ("3-12") after a test and its site or a drug level, that ``_dash_dates`` does not take."""
+    for m in _DASH_NUMBERS.finditer(text):
+        start = m.start()
+        window = text[max(0, start - _DASH_TEST_LOOKBACK) : start]
+        if _DASH_TEST_BEFORE.search(window) and not _DASH_WORD_BEFORE.search(window[-_DASH_LOOKBACK:]):
+            yield m
+
+
 _NOT_DATE_BEFORE = re.compile(
     r"(?:pain|strength|power|motor|murmur|grade|score|scale|gcs|ratio|bp|sbp|map|abg|peep|ps|cpap|bipap|psv|"
     r"x|of|ie|i:e|sem|rate|vent|set|hr|rr|mm|pupils|perrl|perrla|out of|and)\W{0,3}$",
@@ -1029,7 +1051,66 @@ _PREDICATE_AFTER = re.compile(
 )
 
 
-_CUE_NEXT = _PERSON_PREDICATES | {"from", "in", "of", "c", "is", "was"}  # "c" of "c/o"
+# "KWAKU REMAINS DNR", "ANSELM KEEPS ASKING": verbs whose subject is mostly the patient, but which a drug
+# can take too ("LEVOPHED REMAINS AT 0.1"); taken only for unknown words spelled like names, and not when a
+# number follows the verb or a drug verb comes within three words after it (``_DRUG_STATE``).
+_SUBJECT_VERBS = frozenset(
+    [
+        "remains",
+        "remained",
+        "keeps",
+        "kept",
+        "went",
+        "refused",
+        "ate",
+        "walked",
+        "woke",
+        "awoke",
+        "became",
+        "appears",
+        "appeared",
+        "seems",
+        "seemed",
+        "looks",
+        "looked",
+        "follows",
+        "followed",
+        "opens",
+        "opened",
+        "moves",
+        "moving",
+        "nodded",
+        "nods",
+        "smiled",
+        "smiling",
+        "grimaced",
+        "grimacing",
+        "responds",
+        "responded",
+        "pulled",
+        "pulling",
+        "tried",
+        "trying",
+        "had",
+        "has",
+        "got",
+        "did",
+        "doing",
+    ]
+)
+_DRUG_STATE = frozenset(
+    _DRUG_AFTER
+    | {"at", "off", "infusing", "running", "hung", "d/c'd", "dc'd", "weaning", "mg", "effect", "relief", "helped"}
+    | {"helping", "worked", "working"}
+)
+_SUBJECT_AFTER = re.compile(
+    r",?\s{1,2}(?:" + "|".join(sorted(_SUBJECT_VERBS, key=len, reverse=True)) + r")\b((?:\W{1,3}[\w/']+){0,3})", re.I
+)
+# "MARK BELL TO BE CALLED", "KWAME AWARE OF PLAN": someone to call, or who knows.
+_CALL_AFTER = re.compile(
+    r"\s(?:to be (?:called|notified|updated|paged|contacted)|(?:to|will) (?:call|visit)|aware)\b", re.I
+)
+_CUE_NEXT = _PERSON_PREDICATES | _SUBJECT_VERBS | {"from", "in", "of", "c", "is", "was", "to", "will", "aware"}
 # "Seraphina is a 66 yo F": the subject of an age is a person.
 _AGE_AFTER = re.compile(r"\s(?:is|was)\s(?:a|an)\s\d{1,3}\s?-?(?:yo\b|y/o|y\.o\.|year|yr)", re.I)
 
@@ -1067,8 +1148,18 @@ def _person_cue(text: str, toks: list[_Tok], i: int, lex: Lexicon) -> bool:
     subject = tok.sent_start or "," in before or (i > 0 and toks[i - 1].lower in ("pt", "patient") and len(before) <= 2)
     if _UNIT_AFTER.match(text, tok.end) is not None:  # "Sue from IV team", "TOM IN ADMITTING"
         return tok.kind != "unknown" and _person_word(tok, lex, surnames=False)  # "CANCIDAS FROM PHARMACY"
+    if _CALL_AFTER.match(text, tok.end) is not None:
+        # a subject, or a surname after a first name that starts the sentence ("MARK BELL TO BE CALLED")
+        first_before = i > 0 and before == " " and toks[i - 1].sent_start and toks[i - 1].lower in lex.first_names
+        return (subject or first_before) and _person_word(tok, lex, surnames=True)
     if _PREDICATE_AFTER.match(text, tok.end) is None and _AGE_AFTER.match(text, tok.end) is None:
-        return False
+        m3 = _SUBJECT_AFTER.match(text, tok.end)
+        if m3 is None or tok.kind != "unknown" or not subject:
+            return False
+        following = re.findall(r"[\w/'.]+", m3.group(1).lower())
+        if (following and following[0][:1].isdigit()) or not _DRUG_STATE.isdisjoint(following):
+            return False  # "PROPOFOL REMAINS 20 MCG", "LEVOPHED REMAINS AT 0.1", "NEPRO HAS BEEN HELD"
+        return _person_word(tok, lex, surnames=False)
     return subject and _person_word(tok, lex, surnames=False)
 
 
@@ -1311,8 +1402,8 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
         ):
             continue
         prev = toks[i - 1]
-        if tok.lower in _HOSPITAL_HEADS:
-            continue
+        if tok.lower in _HOSPITAL_HEADS or tok.lower in _MONTH_WORDS:
+            continue  # "ADMITTED IN DECEMBER": a date (``_months_alone``), not a place
         head = toks[i + 1] if i + 1 < n else None
         if (
             head is not None
@@ -1323,8 +1414,21 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
         ):
             spans.append(PhiSpan(tok.start, head.end, HOSPITAL, "hospital-head"))
             continue
-        if prev.lower in ("in", "from", "to", "near", "at") and i > 1 and len(tok.word) > 2:
-            if tok.lower in lex.clinical or (tok.caps and tok.word.isupper() and len(tok.word) <= 4):
+        if prev.lower in ("in", "from", "to", "near", "at") and i > 1 and len(tok.word) > 1:
+            if tok.lower in lex.clinical:
+                continue
+            if tok.word.isupper() and len(tok.word) <= 5 and (tok.caps or len(tok.word) <= 4):
+                # "TRANSFERRED TO MGH", "admitted to BI": an acronym after a movement verb is a hospital,
+                # unless it names a kind of care or unit ("TO SNF", "FROM CVICU")
+                if (
+                    tok.kind == "unknown"
+                    and tok.lower not in _CARE_SETTINGS
+                    and text[prev.end : tok.start] == " "
+                    and (toks[i - 2].lower in _MOVE_VERBS or (toks[i - 2].lower in _TREATED and prev.lower == "at"))
+                ):
+                    spans.append(PhiSpan(tok.start, tok.end, HOSPITAL, "move-acronym"))
+                continue
+            if len(tok.word) < 3:
                 continue
             state = tok.lower in lex.states or (tok.lower in lex.countries and not cfg.countries)
             if not state and (  # Safe Harbor keeps states (and, by default, countries)
@@ -1363,6 +1467,69 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
             spans.append(PhiSpan(m.start(3) + len(zip_) - len(zip_.lstrip()), m.end(3), LOCATION, "zip"))
     return spans
 
+
+# Kinds of care and units that follow movement verbs like hospitals do ("D/C TO SNF", "FROM CVICU").
+_CARE_SETTINGS = frozenset(
+    [
+        "icu",
+        "micu",
+        "sicu",
+        "ccu",
+        "csru",
+        "cvicu",
+        "tsicu",
+        "nicu",
+        "picu",
+        "pacu",
+        "nsicu",
+        "ticu",
+        "ctic",
+        "cticu",
+        "cvu",
+        "cvru",
+        "ncu",
+        "pcu",
+        "imcu",
+        "bmt",
+        "ed",
+        "er",
+        "ew",
+        "ir",
+        "or",
+        "ct",
+        "mri",
+        "cath",
+        "ep",
+        "hd",
+        "ecf",
+        "ltc",
+        "ltac",
+        "ltach",
+        "snf",
+        "ltcf",
+        "alf",
+        "vna",
+        "nh",
+        "osh",
+        "ob",
+        "ld",
+        "lnd",
+        "mfm",
+        "gyn",
+        "ent",
+        "cmu",
+        "sdu",
+        "stepdown",
+        "floor",
+        "rehab",
+        "home",
+        "hospice",
+        "pt",
+        "ot",
+    ]
+)
+# "CATH AT MGH", "FOLLOWED AT BI": what is done at a hospital.
+_TREATED = frozenset(["seen", "followed", "treated", "done", "cath", "cathed", "hospitalized", "admitted", "stay"])
 
 _CLINICAL_STATE_CODES = frozenset(
     [
@@ -1433,7 +1600,8 @@ def _month_day(month: int, day: int) -> bool:
 
 def _partial_dates(text: str) -> list[PhiSpan]:
     spans: list[PhiSpan] = []
-    for pattern, matches in ((_PARTIAL_DATE, _PARTIAL_DATE.finditer(text)), (_PARTIAL_DATE_DASH, _dash_dates(text))):
+    dash = itertools.chain(_dash_dates(text), _dash_dates_after_test(text)) if "-" in text else iter(())
+    for pattern, matches in ((_PARTIAL_DATE, _PARTIAL_DATE.finditer(text)), (_PARTIAL_DATE_DASH, dash)):
         for m in matches:
             g = 2 if pattern is _PARTIAL_DATE_DASH else 1
             a, b = int(m.group(g)), int(m.group(g + 1))
@@ -1478,6 +1646,38 @@ def _partial_dates(text: str) -> list[PhiSpan]:
     return spans
 
 
+# A month named alone ("ADMITTED IN DECEMBER", "last January"): an element of a date (Safe Harbor keeps
+# only the year). "May" and "March" are also a verb: only after a word that introduces a time.
+_MONTHS_ALONE = frozenset(
+    ["january", "february", "april", "june", "july", "august", "september", "october", "november", "december"]
+)
+_MONTHS_VERBS = frozenset(["may", "march"])
+_BEFORE_MONTH = frozenset(
+    [
+        *("in", "since", "until", "till", "by", "during", "from", "early", "mid", "late", "last", "next", "this"),
+        *("of", "through", "thru", "before", "after", "end", "beginning", "around", "back"),
+    ]
+)
+_MONTH_PREFIXES = ("mid-", "early-", "late-")
+
+
+def _months_alone(toks: list[_Tok], gaps_ok: Iterable[bool]) -> list[PhiSpan]:
+    spans: list[PhiSpan] = []
+    for i, (tok, gap_ok) in enumerate(zip(toks, gaps_ok, strict=True)):
+        lw = tok.lower
+        for prefix in _MONTH_PREFIXES:  # "mid-December": the month is the PHI
+            if lw.startswith(prefix):
+                lw = lw[len(prefix) :]
+        if not (tok.cap or tok.caps or lw != tok.lower):
+            continue  # "august company" in lower case is an adjective
+        offset = len(tok.lower) - len(lw)
+        if lw in _MONTHS_ALONE or (
+            lw in _MONTHS_VERBS and (offset or (i > 0 and gap_ok and toks[i - 1].lower in _BEFORE_MONTH))
+        ):
+            spans.append(PhiSpan(tok.start + offset, tok.end, DATE, "month"))
+    return spans
+
+
 def _valid_numeric_date(s: str) -> bool:
     parts = [int(p) for p in re.findall(r"\d+", s)[:3]]
     if len(parts) < 3:
@@ -1491,8 +1691,37 @@ def _valid_numeric_date(s: str) -> bool:
 # Cheap gates: a pattern runs only when the note holds one of its key words (a set lookup over the
 # tokens, computed once) or characters; most notes skip most patterns.
 _GATE_WORDS: dict[str, frozenset[str]] = {
-    "date-text": frozenset(re.findall(r"[a-z]+", _MONTH.replace("(?:", " ").replace(")?", " ")))
-    | {"may", "june", "july"},
+    # every spelling _MONTH accepts: a date-text match holds one as a whole token, or as a part of a
+    # hyphenated token ("mid-January 5"), which ``_gate_words`` adds (the gate used to hold fragments of
+    # the pattern, "jan", "uary", and so skipped "January 3rd")
+    "date-text": frozenset(
+        [
+            "jan",
+            "january",
+            "feb",
+            "february",
+            "mar",
+            "march",
+            "apr",
+            "april",
+            "may",
+            "jun",
+            "june",
+            "jul",
+            "july",
+            "aug",
+            "august",
+            "sep",
+            "sept",
+            "september",
+            "oct",
+            "october",
+            "nov",
+            "november",
+            "dec",
+            "december",
+        ]
+    ),
     "holiday": frozenset(
         [
             "christmas",
@@ -1632,6 +1861,7 @@ def _patterns(text: str, words: frozenset[str] | set[str] = frozenset()) -> list
                 or sum(c.isdigit() for c in s) < 5
                 or not any(c.isalpha() for c in s)
                 or (s[-1] in "sS" and s[:-1].replace("-", "").isdigit())
+                or all(p[-1:] in ("s", "S") and p[:-1].isdigit() for p in s.split("-"))  # "SBP 90S-100S"
             ):
                 continue
             if rule == "street" and _STREET_NOT.search(s):
@@ -1667,17 +1897,32 @@ def _resolve(spans: Iterable[PhiSpan]) -> list[PhiSpan]:
     return out
 
 
+_WORD_PARTS = re.compile(r"[-'’]")
+
+
+def _gate_words(toks: list[_Tok]) -> set[str]:
+    """The note's lower-case tokens, and the parts of hyphenated ones: what the word gates look up."""
+    words = {t.lower for t in toks} or {""}
+    words.update(p for w in [w for w in words if "-" in w or "'" in w or "’" in w] for p in _WORD_PARTS.split(w))
+    return words
+
+
 def find_phi(text: str, *, config: DeidConfig | None = None, lexicon: Lexicon | None = None) -> list[PhiSpan]:
     """Return the PHI spans of ``text``, sorted and non-overlapping, offsets into ``text``."""
     cfg = config or DeidConfig()
     lex = lexicon or load_lexicon()
     toks = _tokens(text, lex)
-    words = {t.lower for t in toks} or {""}
+    words = _gate_words(toks)
     found = _patterns(text, words) + _phones(text) + _partial_dates(text) + _places(text, toks, lex, cfg)
     if "the" in words and not _ORDINAL_SUFFIXES.isdisjoint(words):  # "12TH" gives the token "TH"
         found += _ordinal_dates(text)
+    if not _MONTH_WORDS.isdisjoint(words):
+        found += _months_alone(toks, [i > 0 and text[toks[i - 1].end : t.start] == " " for i, t in enumerate(toks)])
     found += _names(text, toks, lex, cfg)
     return _resolve(found)
+
+
+_MONTH_WORDS = _MONTHS_ALONE | _MONTHS_VERBS
 
 
 # --------------------------------------------------------------------------- replacement
