@@ -1,4 +1,4 @@
-"""Curtois & Qu: Instance1 at the best known, Instance3 within 1 % of it, confirmed by the evaluator."""
+"""Curtois & Qu: Instance1 and Instance3 at the best known and proved optimal, confirmed by the evaluator."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ def test_instance1_reaches_best_known(reference: Callable[..., Path]) -> None:
     assert check.objective == plan.objective == best["Instance1"]
 
 
-def test_instance3_within_one_percent_of_best_known(reference: Callable[..., Path]) -> None:
-    """The issue's anchor: plain CP-SAT with 2 workers is at 1002 (best known 1001) after 60 s."""
+def test_instance3_reaches_best_known_with_a_proof(reference: Callable[..., Path]) -> None:
+    """The issue's anchor: plain CP-SAT with 2 workers is at 1002 (best known 1001) after 60 s; the branch and
+    price reaches 1001 and proves it optimal in about 8 s on an idle machine."""
     folder = reference("ops", "rostering", "curtois")
     rows = csv.DictReader((folder / "best_known.csv").open())
     best = {r["instance"]: int(r["best_known_ub_wssuite_nrp_yml"]) for r in rows}
@@ -29,7 +30,8 @@ def test_instance3_within_one_percent_of_best_known(reference: Callable[..., Pat
     plan = solve_curtois(instance, time_limit=60, workers=2, seed=0)
     check = evaluate_curtois(instance, plan.assignments)
     assert check.feasible, check.violations
-    assert check.objective == plan.objective <= 1.01 * best["Instance3"]
+    assert check.objective == plan.objective == best["Instance3"]
+    assert "proved optimal" in plan.notes
 
 
 def test_every_visible_instance_parses(reference: Callable[..., Path]) -> None:

@@ -40,7 +40,7 @@ def test_branch_and_price_is_exact_on_a_brute_forced_instance() -> None:
     )
     generation = ColumnGeneration(inst)
     try:
-        tree = generation.branch_and_price(time.perf_counter() + 30, pin=0.0)
+        tree = generation.branch_and_price(time.perf_counter() + 30)
     finally:
         generation.close()
     assert tree.bound <= best + 1e-6
@@ -57,7 +57,7 @@ def test_root_bound_is_valid_and_the_tree_reaches_the_optimum(seed: int) -> None
     found: list[float] = []
     generation = ColumnGeneration(inst, workers=2)
     try:
-        tree = generation.branch_and_price(time.perf_counter() + 60, lambda o, _: found.append(o), pin=0.0)
+        tree = generation.branch_and_price(time.perf_counter() + 60, lambda o, _: found.append(o))
     finally:
         generation.close()
     assert tree.bound <= optimum + 1e-6  # a lower bound, never above the optimum

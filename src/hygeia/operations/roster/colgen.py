@@ -1,17 +1,18 @@
-"""Column generation for the Curtois & Qu problem: a tight lower bound and near-optimal rosters.
+"""Column generation for the Curtois & Qu problem: a tight lower bound, near-optimal and optimal rosters.
 
 Dantzig-Wolfe reformulation, as in the branch and price of Burke & Curtois (2014, "New approaches to
 nurse rostering benchmark instances", EJOR 237:71-81): a column is one employee's whole schedule over
-the horizon; the master LP picks a convex combination of schedules per employee and pays under- and
-over-cover as slack; the pricing problem -- the cheapest schedule of one employee under the duals of
-the cover rows -- is solved exactly by CP-SAT on that employee's part of the compact model
-(:func:`hygeia.operations.roster.solve.build_model`), so every hard rule is the compact model's own.
+the horizon; the master LP (GLOP, kept between solves so that each re-solve starts from the last basis)
+picks a convex combination of schedules per employee and pays under- and over-cover as slack; the pricing
+problem -- the cheapest schedule of one employee under the duals of the cover rows -- is solved exactly
+by dynamic programming (:mod:`hygeia.operations.roster.pricing`, about 1-3 ms), or by CP-SAT on that
+employee's part of the compact model where the DP's table would be too large.
 
 The master LP's value is a valid lower bound once no schedule prices out, and before that the
 Lagrangian bound (LP value plus each employee's most negative reduced cost) is. On the published
 instances the bound is within 1-3 of the best-known objective (Instance5: 1140.6 against 1143).
-:meth:`ColumnGeneration.branch_and_price` turns the LP into rosters: a first dive that keeps whole
-schedules, then a best-bound search with dives, and master MIPs over the generated columns.
+:meth:`ColumnGeneration.branch_and_price` turns the LP into rosters: an exact best-bound tree with
+column dives, which proves Instance1-7 optimal at their best-known values.
 """
 
 from __future__ import annotations
@@ -19,46 +20,63 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import math
+import random
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
-from scipy.optimize import linprog
-from scipy.sparse import csc_matrix
 
 from hygeia.operations.roster.curtois import CurtoisInstance
+from hygeia.operations.roster.pricing import ANY, ScheduleDP
 
-ANY = "*"  # the shift of a slot that means "works that day, whichever shift"
 Slot = tuple[int, str]  # (day, shift or ANY)
 Pattern = frozenset[Slot]  # the slots one employee works
 Branch = dict[str, dict[Slot, bool]]  # employee -> slot -> must work it (True) or must not (False)
+Found = Callable[[float, dict[str, Pattern]], None]  # told of each better roster: objective, schedules
 _SCALE = 10_000  # CP-SAT needs integer objective coefficients: duals are scaled and rounded
+_POOL = 2_000  # the master keeps at most this many columns; beyond, the half of least reduced cost stays
+_DP_STATES = 4_000_000  # above this many states per employee (~50 MB of tables), CP-SAT prices instead
 
 
 class _Pricer:
-    """One employee's schedules: the compact model restricted to that employee, re-solved per dual vector."""
+    """One employee's schedules, re-priced per dual vector: by dynamic programming
+    (:mod:`hygeia.operations.roster.pricing`) where its table is small enough, else by CP-SAT on the
+    compact model restricted to that employee -- both exact."""
 
     def __init__(self, instance: CurtoisInstance, eid: str) -> None:
+        self.instance, self.eid = instance, eid
+        self.shifts = list(instance.shifts)
+        self.request = {(d, s): 0 for d in range(instance.horizon) for s in self.shifts}
+        own_on = [r for r in instance.on_requests if r.employee == eid]
+        self.constant = sum(r.weight for r in own_on)
+        for r in own_on:
+            self.request[r.day, r.shift] -= r.weight
+        for r in instance.off_requests:
+            if r.employee == eid:
+                self.request[r.day, r.shift] += r.weight
+        self.matrix = np.array([[self.request[d, s] for s in self.shifts] for d in range(instance.horizon)],
+                               dtype=float)
+        self.dp: ScheduleDP | None = ScheduleDP(instance, eid)
+        if self.dp.states > _DP_STATES:
+            self.dp = None
+            self._compact()
+
+    def _compact(self) -> None:
         from hygeia.operations.roster.solve import build_model  # solve imports this module
 
         own = dataclasses.replace(
-            instance, staff={eid: instance.staff[eid]}, cover=(),
-            on_requests=tuple(r for r in instance.on_requests if r.employee == eid),
-            off_requests=tuple(r for r in instance.off_requests if r.employee == eid),
+            self.instance, staff={self.eid: self.instance.staff[self.eid]}, cover=(),
+            on_requests=tuple(r for r in self.instance.on_requests if r.employee == self.eid),
+            off_requests=tuple(r for r in self.instance.off_requests if r.employee == self.eid),
         )
         self.built = build_model(own)
         self.keys = [(d, s) for (_, d, s) in self.built.x]
         self.variables = list(self.built.x.values())
         self.slot = dict(zip(self.keys, self.variables, strict=True))
         self.slot.update({(d, ANY): w for (_, d), w in self.built.works.items()})
-        self.request = dict.fromkeys(self.keys, 0)
-        self.constant = sum(r.weight for r in own.on_requests)
-        for r in own.on_requests:
-            self.request[r.day, r.shift] -= r.weight
-        for r in own.off_requests:
-            self.request[r.day, r.shift] += r.weight
 
     def cost(self, pattern: Pattern) -> int:
         """Request penalties of a schedule."""
@@ -66,9 +84,18 @@ class _Pricer:
 
     def price(self, duals: Mapping[Slot, float], seconds: float, branch: Mapping[Slot, bool] | None = None,
               keep: int = 3) -> tuple[list[Pattern], float, bool]:
-        """Schedules of least ``cost - sum of duals`` that obey the ``branch`` decisions (the optimum and up
-        to ``keep - 1`` of the improving solutions found on the way), a lower bound on that least value
-        (+inf when no schedule obeys them), and whether the search closed."""
+        """Up to ``keep`` schedules of least ``cost - sum of duals`` that obey the ``branch`` decisions, a
+        lower bound on that least value (+inf when no schedule obeys them), and whether the search closed
+        (always, by dynamic programming; CP-SAT may stop at ``seconds``)."""
+        if self.dp is not None:
+            cost = self.matrix - np.array([[duals.get((d, s), 0.0) for s in self.shifts]
+                                           for d in range(self.instance.horizon)])
+            paths, values = self.dp.cheapest(cost, branch, keep)
+            if not paths:
+                return [], math.inf, True
+            off = len(self.shifts)
+            patterns = [frozenset((d, self.shifts[i]) for d, i in enumerate(path) if i != off) for path in paths]
+            return patterns, values[0] + self.constant, True
         coefficients = [round((self.request[k] - duals.get(k, 0.0)) * _SCALE) for k in self.keys]
         model = self.built.model
         model.minimize(cp_model.LinearExpr.weighted_sum(self.variables, coefficients))
@@ -116,14 +143,7 @@ class Search:
     bound: float = -math.inf  # root lower bound (the optimum when ``complete``)
     complete: bool = False  # the tree was exhausted: ``roster`` is optimal
     nodes: int = 0
-    mip_calls: int = 0
-    exhaustive: bool = True  # no heuristic fixing cut the tree
     root_seconds: float = math.nan  # time to the root LP optimum
-
-
-def _obeys(pattern: Pattern, branch: Mapping[Slot, bool]) -> bool:
-    """Whether a schedule keeps the branch decisions; ``pattern`` must hold its (day, ANY) slots too."""
-    return all((slot in pattern) == works for slot, works in branch.items())
 
 
 def _with_days(pattern: Pattern) -> Pattern:
@@ -140,11 +160,54 @@ class ColumnGeneration:
         self.rows = list(self.cover)
         self.row_of = {k: i for i, k in enumerate(self.rows)}
         self.pricers = {e: _Pricer(instance, e) for e in self.employees}
-        self.columns: list[tuple[str, Pattern, int]] = []
-        self.days: list[Pattern] = []  # each column's pattern with its (day, ANY) slots, for branch checks
-        self.known: set[tuple[str, Pattern]] = set()
+        self.slot_index = {(d, s): i for i, (d, s) in enumerate(
+            (d, s) for d in range(instance.horizon) for s in (*instance.shifts, ANY))}
+        self.parameters = pywraplp.MPSolverParameters()  # no presolve, so that re-solves start from the basis
+        self.parameters.SetIntegerParam(self.parameters.PRESOLVE, self.parameters.PRESOLVE_OFF)
+        self.parameters.SetIntegerParam(self.parameters.INCREMENTALITY, self.parameters.INCREMENTALITY_ON)
+        self.last: tuple[dict[Slot, float], dict[str, float], dict[int, float]] | None = None  # last LP's duals
+        self._reset()
         self.workers = max(1, workers)
-        self.pool = ThreadPoolExecutor(self.workers)  # CP-SAT releases the GIL while it solves
+        self.pool = ThreadPoolExecutor(self.workers)  # pricing releases the GIL (numba nogil, CP-SAT)
+
+    def _reset(self) -> None:
+        """No columns, and a fresh master LP in GLOP (kept between solves, which restart from the last
+        basis): one convexity row per employee (= 1), then the cover rows (= requirement); the under- and
+        over-cover slack of each cover row, then one column per generated schedule, appended as they come."""
+        self.columns: list[tuple[str, Pattern, int]] = []
+        self.days: list[Pattern] = []  # each column's pattern with its (day, ANY) slots
+        self.owned: dict[str, list[int]] = {e: [] for e in self.employees}  # each employee's columns
+        self.rows_of: dict[str, list[np.ndarray]] = {e: [] for e in self.employees}  # their slots, as 0/1 rows
+        self.stacked: dict[str, np.ndarray] = {}
+        self.known: set[tuple[str, Pattern]] = set()
+        self.lp = pywraplp.Solver.CreateSolver("GLOP")
+        self.constraints = [self.lp.Constraint(1.0, 1.0) for _ in self.employees]
+        objective = self.lp.Objective()
+        objective.SetMinimization()
+        for k in self.rows:
+            row = self.lp.Constraint(self.cover[k].requirement, self.cover[k].requirement)
+            self.constraints.append(row)
+            for weight, sign in ((self.cover[k].under_weight, 1.0), (self.cover[k].over_weight, -1.0)):
+                slack = self.lp.NumVar(0.0, math.inf, "")
+                row.SetCoefficient(slack, sign)
+                objective.SetCoefficient(slack, weight)
+        self.variables: list[pywraplp.Variable] = []  # one per column
+        self.upper: list[float] = []  # each column's upper bound as last set: 0 when a branch excludes it
+        self.last = None
+
+    def purge(self, keep: int) -> None:
+        """Keep the ``keep`` columns of least reduced cost under the last LP's duals (and every column with LP
+        weight): a smaller LP solves faster, and a dropped schedule is priced again if it is needed."""
+        if self.last is None or len(self.columns) <= keep:
+            return
+        cover_duals, employee_duals, weights = self.last
+        reduced = [cost - employee_duals[e] - sum(cover_duals.get(k, 0.0) for k in pattern)
+                   for e, pattern, cost in self.columns]
+        kept = set(weights) | set(np.argsort(reduced)[:keep].tolist())
+        columns = [self.columns[j] for j in sorted(kept)]
+        self._reset()
+        for eid, pattern, _ in columns:
+            self.add(eid, pattern)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -153,64 +216,72 @@ class ColumnGeneration:
         if (eid, pattern) in self.known:
             return False
         self.known.add((eid, pattern))
-        self.columns.append((eid, pattern, self.pricers[eid].cost(pattern)))
+        cost = self.pricers[eid].cost(pattern)
+        self.columns.append((eid, pattern, cost))
         self.days.append(_with_days(pattern))
+        row = np.zeros(len(self.slot_index), dtype=bool)
+        row[[self.slot_index[k] for k in self.days[-1]]] = True
+        self.owned[eid].append(len(self.columns) - 1)
+        self.rows_of[eid].append(row)
+        variable = self.lp.NumVar(0.0, math.inf, "")
+        self.constraints[self.employees.index(eid)].SetCoefficient(variable, 1.0)
+        for k in pattern:
+            if k in self.row_of:
+                self.constraints[len(self.employees) + self.row_of[k]].SetCoefficient(variable, 1.0)
+        self.lp.Objective().SetCoefficient(variable, cost)
+        self.variables.append(variable)
+        self.upper.append(math.inf)
         return True
 
-    def _matrix(self, active: list[int]) -> tuple[csc_matrix, np.ndarray, np.ndarray]:
-        """Rows: one convexity row per employee, then the cover rows; columns: ``active``, then the under-
-        and over-cover slack of each cover row."""
-        slot = {e: i for i, e in enumerate(self.employees)}
-        n, m, rows = len(active), len(self.employees), len(self.rows)
-        ri, ci = [], []
-        for jj, j in enumerate(active):
-            eid, pattern, _ = self.columns[j]
-            ri.append(slot[eid])
-            ci.append(jj)
-            for k in pattern:
-                if k in self.row_of:
-                    ri.append(m + self.row_of[k])
-                    ci.append(jj)
-        data = [1.0] * len(ri)
-        for i in range(rows):
-            ri += [m + i, m + i]
-            ci += [n + i, n + rows + i]
-            data += [1.0, -1.0]
-        matrix = csc_matrix((data, (ri, ci)), shape=(m + rows, n + 2 * rows))
-        cost = np.array([self.columns[j][2] for j in active]
-                        + [self.cover[k].under_weight for k in self.rows]
-                        + [self.cover[k].over_weight for k in self.rows], dtype=float)
-        rhs = np.concatenate([np.ones(m), [self.cover[k].requirement for k in self.rows]])
-        return matrix, cost, rhs
-
     def master(self, branch: Branch) -> tuple[float, dict[Slot, float], dict[str, float], dict[int, float]]:
-        """Solve the restricted master LP (HiGHS) over the columns that obey ``branch``: value, cover duals,
-        employee duals, column weights."""
-        active = [j for j, (e, _, _) in enumerate(self.columns) if e not in branch or _obeys(self.days[j], branch[e])]
-        matrix, cost, rhs = self._matrix(active)
-        result = linprog(cost, A_eq=matrix, b_eq=rhs, bounds=(0, None), method="highs")
-        if result.status != 0:
-            raise RuntimeError(f"master LP failed: {result.message}")
-        duals, m = result.eqlin.marginals, len(self.employees)
-        employee_duals = {e: float(duals[i]) for i, e in enumerate(self.employees)}
-        cover_duals = {k: float(duals[m + i]) for i, k in enumerate(self.rows)}
-        weights = {j: float(v) for j, v in zip(active, result.x[: len(active)], strict=True) if v > 1e-9}
-        return float(result.fun), cover_duals, employee_duals, weights
+        """Solve the restricted master LP over the columns that obey ``branch`` (the others get an upper
+        bound of 0; GLOP re-solves from its last basis): value, cover duals, employee duals, weights."""
+        active = self.obeying(branch)
+        for j in np.flatnonzero(active != (np.array(self.upper) > 0)):
+            self.upper[j] = math.inf if active[j] else 0.0
+            self.variables[j].SetUb(self.upper[j])
+        status = self.lp.Solve(self.parameters)
+        if status != pywraplp.Solver.OPTIMAL:
+            raise RuntimeError(f"master LP failed: GLOP status {status}")
+        m = len(self.employees)
+        employee_duals = {e: self.constraints[i].dual_value() for i, e in enumerate(self.employees)}
+        cover_duals = {k: self.constraints[m + i].dual_value() for i, k in enumerate(self.rows)}
+        weights = {int(j): w for j in np.flatnonzero(active) if (w := self.variables[j].solution_value()) > 1e-9}
+        self.last = cover_duals, employee_duals, weights
+        return self.lp.Objective().Value(), cover_duals, employee_duals, weights
+
+    def obeying(self, branch: Branch) -> np.ndarray:
+        """Which columns keep the branch decisions, as one boolean per column."""
+        ok = np.ones(len(self.columns), dtype=bool)
+        for eid, rule in branch.items():
+            if rule and self.owned[eid]:
+                if len(self.stacked.get(eid, ())) != len(self.owned[eid]):
+                    self.stacked[eid] = np.vstack(self.rows_of[eid])
+                where = np.fromiter((self.slot_index[k] for k in rule), dtype=np.int64, count=len(rule))
+                want = np.fromiter(rule.values(), dtype=bool, count=len(rule))
+                ok[self.owned[eid]] = (self.stacked[eid][:, where] == want).all(axis=1)
+        return ok
 
     def generate(self, branch: Branch, deadline: float, cutoff: float = math.inf) -> MasterSolution | None:
         """Column generation to LP optimality (or the deadline, or until the Lagrangian bound reaches
         ``cutoff``) under ``branch``; None when some employee has no schedule that obeys it."""
+        if len(self.columns) > _POOL:
+            self.purge(_POOL // 2)
+        active = self.obeying(branch)
         for eid in self.employees:  # every employee needs a column that obeys the branch
-            rule = branch.get(eid, {})
-            if not any(e == eid and _obeys(self.days[j], rule) for j, (e, _, _) in enumerate(self.columns)):
-                patterns, _, _ = self.pricers[eid].price({}, max(0.01, deadline - time.perf_counter()), rule, 1)
+            if not active[self.owned[eid]].any():
+                patterns, _, _ = self.pricers[eid].price({}, max(0.01, deadline - time.perf_counter()),
+                                                         branch.get(eid), 1)
                 if not patterns:
                     return None
                 self.add(eid, patterns[0])
         bound = -math.inf
-        # partial pricing: after a full round, only the employees that gave columns are priced again, until
-        # none does; then a full round (the only kind that yields a bound) confirms convergence
-        subset = self.employees
+        # an employee pinned to one schedule has nothing to price (that column is in the LP at reduced cost
+        # 0). Partial pricing: after a full round, only the employees that gave columns are priced again,
+        # until none does; then a full round (the only kind that yields a bound) confirms convergence
+        size = len(self.slot_index)
+        free = [e for e in self.employees if len(branch.get(e, ())) < size]
+        subset = free
         while True:
             value, cover_duals, employee_duals, weights = self.master(branch)
             remaining = deadline - time.perf_counter()
@@ -225,12 +296,12 @@ class ColumnGeneration:
                     reduced = self.pricers[eid].cost(pattern) - sum(cover_duals.get(k, 0.0) for k in pattern)
                     if reduced - employee_duals[eid] < -1e-6 and self.add(eid, pattern) and eid not in gave:
                         gave.append(eid)
-            if subset is self.employees:
+            if subset is free:
                 bound = max(bound, lagrangian)
                 # converged when no column prices out and every pricing problem closed (else price again)
                 if bound >= cutoff or (not gave and exact):
                     return MasterSolution(value, weights, bound, exact and not gave)
-            subset = gave or self.employees
+            subset = gave or free
 
     def pricers_for(self, duals: Mapping[Slot, float], seconds: float,
                     branch: Branch) -> Callable[[str], tuple[list[Pattern], float, bool]]:
@@ -245,58 +316,49 @@ class ColumnGeneration:
             for pattern in patterns:
                 self.add(eid, pattern)
 
-    def mip(self, seconds: float, hint: Mapping[str, Pattern] | None = None, workers: int = 1,
-            bound: float = -math.inf) -> tuple[float, dict[str, Pattern]] | None:
-        """The best roster made of generated columns only (the master as an integer programme, CP-SAT,
-        started from ``hint``), within ``seconds``."""
-        model = cp_model.CpModel()
-        pick = [model.new_bool_var(f"c{j}") for j in range(len(self.columns))]
-        by_employee: dict[str, list[cp_model.IntVar]] = {e: [] for e in self.employees}
-        staffed: dict[Slot, list[cp_model.IntVar]] = {k: [] for k in self.rows}
-        terms: list[cp_model.LinearExprT] = []
-        for j, (eid, pattern, cost) in enumerate(self.columns):
-            by_employee[eid].append(pick[j])
-            if cost:
-                terms.append(cost * pick[j])
-            for k in pattern:
-                if k in staffed:
-                    staffed[k].append(pick[j])
-            if hint is not None:
-                model.add_hint(pick[j], int(hint.get(eid) == pattern))
-        for group in by_employee.values():
-            model.add_exactly_one(group)
-        for k, cover in self.cover.items():
-            under = model.new_int_var(0, cover.requirement, "")
-            over = model.new_int_var(0, len(self.employees), "")
-            model.add(sum(staffed[k]) - cover.requirement == over - under)
-            terms.append(cover.under_weight * under + cover.over_weight * over)
-        if bound > -math.inf:  # a valid lower bound: CP-SAT stops when it reaches it
-            model.add(sum(terms) >= math.ceil(bound - 1e-6))
-        model.minimize(sum(terms))
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = workers
-        solver.parameters.max_time_in_seconds = max(0.1, seconds)
-        if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return None
-        chosen = {self.columns[j][0]: self.columns[j][1] for j, v in enumerate(pick) if solver.value(v)}
-        return round(solver.objective_value), chosen
-
     def pinned(self, pattern: Pattern) -> dict[Slot, bool]:
         """Branch decisions that leave an employee exactly ``pattern``."""
         days = _with_days(pattern)
         return {(d, s): (d, s) in days for d in range(self.instance.horizon) for s in (*self.instance.shifts, ANY)}
 
-    def branch_and_price(self, deadline: float, found: Callable[[float, dict[str, Pattern]], None] | None = None,
-                         mip_every: int = 150, mip_seconds: float = 4.0, pin: float = 0.9,
+    def dive(self, branch: Branch, deadline: float, search: Search, improve: Found,
+             rng: random.Random | None = None) -> None:
+        """A column dive from ``branch`` (a primal heuristic: rosters only, no bound): re-solve the LP, keep
+        one schedule of one employee -- the one of largest LP weight, or with ``rng`` one drawn among those
+        of weight >= 0.5 -- and every schedule at weight >= 0.99, until the LP is integral or its bound
+        reaches the incumbent. Diving on whole columns is the heuristic that finds good rosters fastest in
+        branch and price (Sadykov et al. 2019, "Primal heuristics for branch and price: the assets of diving
+        methods", INFORMS J. Computing 31:251-267)."""
+        size = len(self.slot_index)
+        branch = {e: dict(rule) for e, rule in branch.items()}
+        while time.perf_counter() < deadline:
+            search.nodes += 1
+            node = self.generate(branch, deadline, cutoff=search.objective - 1 + 1e-6)
+            if node is None or not node.converged or math.ceil(node.bound - 1e-6) >= search.objective:
+                return
+            loose = sorted(((w, j) for j, w in node.weights.items() if len(branch.get(self.columns[j][0], ())) < size),
+                           reverse=True)
+            if not any(w < 1 - 1e-6 for w, _ in loose):  # integral: every employee has one schedule
+                improve(round(node.value), {self.columns[j][0]: self.columns[j][1] for j in node.weights})
+                return
+            likely = [j for w, j in loose if w >= 0.5]
+            pick = rng.choice(likely) if rng is not None and likely else loose[0][1]
+            for weight, j in loose:
+                if j == pick or weight >= 0.99:
+                    branch[self.columns[j][0]] = self.pinned(self.columns[j][1])
+
+    def branch_and_price(self, deadline: float, found: Found | None = None,
                          incumbent: tuple[float, dict[str, Pattern]] | None = None,
-                         root_deadline: float | None = None) -> Search:
-        """Branch and price from ``incumbent``: a first dive that keeps whole schedules (the one of largest
-        LP weight and every one >= 0.99), then best-bound search with dives. Nodes branch on one employee
-        working a day at all, else working one shift on one day (the most nearly integral fractional one,
-        "works it" first, and the dive also keeps every schedule at LP weight >= ``pin``); nodes whose bound
-        reaches the incumbent are pruned; every ``mip_every`` new columns the master is solved as a MIP over
-        all columns for a roster. Gives up (bound only) when the root LP is not optimal by ``root_deadline``."""
-        search, started = Search(), time.perf_counter()
+                         root_deadline: float | None = None, seed: int = 0, patience: float = math.inf) -> Search:
+        """Branch and price from ``incumbent``: an exact best-bound tree, and column dives (:meth:`dive`; greedy
+        from the root first, then randomised) from the node about to be solved: before every node at first,
+        and twice as many nodes apart (up to 32) after each dive that found nothing. Nodes branch
+        on one employee working a day at all, else on working one shift on one day (the most nearly integral
+        fractional one); nodes whose bound reaches the incumbent are pruned; the search ends when the tree
+        is exhausted (the roster is then optimal) or at ``deadline``. Gives up (bound only) when the root LP
+        is not optimal by ``root_deadline``, and (bound and incumbent) when no better roster has come within
+        ``patience`` seconds after the root."""
+        search, started, rng = Search(), time.perf_counter(), random.Random(seed)
         self.start()
         if incumbent is not None:  # its schedules become columns, and it prunes the tree from the start
             search.objective, search.roster = incumbent
@@ -309,85 +371,47 @@ class ColumnGeneration:
                 if found:
                     found(objective, roster)
 
-        def run_mip() -> None:
-            remaining = deadline - time.perf_counter()
-            if remaining > 0.5:
-                search.mip_calls += 1
-                best = self.mip(min(mip_seconds, remaining), search.roster, self.workers, search.bound)
-                if best:
-                    improve(*best)
+        root = self.generate({}, root_deadline or deadline)
+        search.nodes = 1
+        if root is None or not root.converged:  # no schedule at all, or the root LP did not converge in time
+            search.bound = -math.inf if root is None else root.bound
+            return search
+        search.bound, search.root_seconds = root.bound, time.perf_counter() - started
+        first, give_up = search.objective, time.perf_counter() + patience
 
-        # open nodes: (bound of the parent, -depth, tie, branch); a dive follows the "works it" child
-        # directly and leaves the other child here; when a dive ends, the open node of least bound is next
-        open_nodes: list[tuple[float, int, int, Branch]] = []
-        dive: Branch | None = {}
-        column_dive = True  # the first dive keeps whole schedules (fast to a roster), then the tree starts
-        last_mip = 0
-        while (dive is not None or open_nodes or column_dive) and time.perf_counter() < deadline:
-            if dive is None and column_dive:
-                column_dive = False
-                heapq.heappush(open_nodes, (search.bound, 0, 0, {}))
-            if dive is None:
-                parent_bound, _, _, branch = heapq.heappop(open_nodes)
-                if math.ceil(parent_bound - 1e-6) >= search.objective:
-                    continue
-            else:
-                branch, dive = dive, None
+        def until() -> float:  # the deadline, or the end of the patience while nothing has improved
+            return deadline if search.objective < first else min(deadline, give_up)
+
+        # open nodes: (bound of the parent, -depth, "works it" child first, tie, branch): among equal bounds
+        # the deepest node is next, so that the tree itself dives towards integral rosters
+        open_nodes: list[tuple[float, int, int, int, Branch]] = [(root.bound, 0, 0, 0, {})]
+        interval, waited = 1, 0  # tree nodes between dives: doubles after a dive that found nothing (to 32)
+        while open_nodes and time.perf_counter() < until():
+            parent_bound, depth, _, _, branch = heapq.heappop(open_nodes)
+            if math.ceil(parent_bound - 1e-6) >= search.objective:
+                continue
+            waited += 1
+            if waited >= interval:
+                before, waited = search.objective, 0
+                self.dive(branch, until(), search, improve, rng if search.nodes > 1 else None)
+                interval = 1 if search.objective < before else min(2 * interval, 32)
             search.nodes += 1
-            node = self.generate(branch, deadline if search.nodes > 1 else (root_deadline or deadline),
-                                 cutoff=search.objective - 1 + 1e-6)
-            if node is None:
+            node = self.generate(branch, deadline, cutoff=search.objective - 1 + 1e-6)
+            if node is None or not node.converged or math.ceil(node.bound - 1e-6) >= search.objective:
                 continue
-            if search.nodes == 1 and not node.converged:  # the root LP did not converge in time
-                search.bound = node.bound
-                return search
-            if search.nodes == 1:
-                search.bound, search.root_seconds = node.bound, time.perf_counter() - started
-                run_mip()
-                last_mip = len(self.columns)
-            if not node.converged or math.ceil(node.bound - 1e-6) >= search.objective:
-                continue
-            chosen: dict[str, Pattern] = {}
             worked: dict[tuple[str, Slot], float] = {}
             for j, weight in node.weights.items():
-                eid, pattern, _ = self.columns[j]
-                if weight > 1 - 1e-6:
-                    chosen[eid] = pattern
                 for slot in self.days[j]:
-                    worked[eid, slot] = worked.get((eid, slot), 0.0) + weight
-            if len(chosen) == len(self.employees):
-                improve(round(node.value), chosen)
-                continue
-            if len(self.columns) - last_mip >= mip_every:
-                run_mip()
-                last_mip = len(self.columns)
-            if column_dive:  # keep the schedule of largest weight and every one at >= 0.99
-                size = self.instance.horizon * (len(self.instance.shifts) + 1)
-                dive = {e: dict(rule) for e, rule in branch.items()}
-                loose = sorted(((w, j) for j, w in node.weights.items()
-                                if len(branch.get(self.columns[j][0], ())) < size), reverse=True)
-                for rank, (weight, j) in enumerate(loose):
-                    e, pattern, _ = self.columns[j]
-                    if rank == 0 or weight >= 0.99:
-                        dive[e] = self.pinned(pattern)
-                continue
-            # branch on working a day at all when some day is fractional, else on the shift
+                    key = (self.columns[j][0], slot)
+                    worked[key] = worked.get(key, 0.0) + weight
             fractional = [(key[1][1] == ANY, v, key) for key, v in worked.items() if 1e-6 < v < 1 - 1e-6]
-            _, _, (eid, slot) = max(fractional)
-            depth = sum(len(rule) for rule in branch.values()) + 1
+            if not fractional:  # integral: each employee has one schedule at weight 1
+                improve(round(node.value), {self.columns[j][0]: self.columns[j][1] for j in node.weights})
+                continue
+            _, _, (eid, slot) = max(fractional)  # a fractional day first, the most nearly integral one
             for works in (False, True):
                 child = {e: dict(rule) for e, rule in branch.items()}
                 child.setdefault(eid, {})[slot] = works
-                if works:
-                    dive = child
-                    if pin:  # heuristic: the dive also keeps every schedule the LP has all but chosen
-                        for j, weight in node.weights.items():
-                            e, pattern, _ = self.columns[j]
-                            if weight >= pin and e != eid:
-                                search.exhaustive = False
-                                child[e] = self.pinned(pattern)
-                else:
-                    heapq.heappush(open_nodes, (node.bound, -depth, search.nodes, child))
-        search.complete = (dive is None and not open_nodes and search.roster is not None and search.exhaustive
-                           and time.perf_counter() < deadline)
+                heapq.heappush(open_nodes, (node.bound, depth - 1, -works, search.nodes, child))
+        search.complete = not open_nodes and search.roster is not None and time.perf_counter() < deadline
         return search

@@ -16,11 +16,11 @@ Search: CP-SAT on the full model for a tenth of the time (no LP -- the compact r
 on Instance5 against 1143 -- and, with 2 workers, both threads on CP-SAT's interleaved local-search and
 LNS subsolvers rather than one on tree search); then a branch and price
 (:mod:`hygeia.operations.roster.colgen`) started from that roster, whose root LP bound is within a few
-units of the optimum and which stops when a roster meets it. On instances whose root LP does not
-converge in half of the remaining time, a large-neighbourhood search (LNS) takes over: it frees a few
-employees, a window of days, or some employees on a window, re-solves that part with the rest fixed
-and the incumbent as hint, accepts equal or better rosters, and adapts the neighbourhood size to how
-quickly the sub-problems close.
+units of the optimum, and whose tree ends with a proof of optimality when it is exhausted. On instances
+whose root LP does not converge in half of the remaining time, or whose tree finds no better roster in
+30 % of it, a large-neighbourhood search (LNS) takes over: it frees a few employees, a window of days,
+or some employees on a window, re-solves that part with the rest fixed and the incumbent as hint,
+accepts equal or better rosters, and adapts the neighbourhood size to how quickly the sub-problems close.
 """
 
 from __future__ import annotations
@@ -318,25 +318,25 @@ def solve_curtois(
 
     The compact model gets ``first_fraction`` of the time (longer until it has a first solution); then a
     branch and price (:mod:`hygeia.operations.roster.colgen`, with ``colgen``) starts from its roster:
-    its root gives a lower bound within a few units of the optimum, its dives and master MIPs improve
-    the roster, and it stops when a roster meets the bound. Where the root LP does not converge in half
-    of the remaining time (large instances), or without ``colgen``, the LNS takes the rest of the time.
+    its root gives a lower bound within a few units of the optimum, its dives and tree improve the
+    roster, and it stops when the tree is exhausted (the roster is then optimal). Where the root LP does
+    not converge in half of the remaining time, or the tree finds no better roster in 30 % of it (large
+    instances), or without ``colgen``, the LNS takes the rest of the time.
     With ``lns=False`` the compact model alone gets all of the time (the plain-model anchor).
     """
     start = time.perf_counter()
     notes: list[str] = []
     built = build_model(instance)
     first = time_limit if not lns else max(1.0, first_fraction * time_limit)
-    solver = _solver(time_limit, workers, seed)
+    # the full solve gets `first` seconds; without a solution by then it goes on, stopping at its first one
+    # (a time limit rather than stop_search() from a timer thread, which CP-SAT sometimes ignored: the
+    # solve then ran to the whole limit)
     incumbent = _Incumbent(start, progress, first)
-    # the full solve gets `first` seconds once it has a solution, or goes on until its first one
-    timer = threading.Timer(max(0.0, first - (time.perf_counter() - start)),
-                            lambda: solver.stop_search() if incumbent.found else None)
-    timer.start()
-    try:
+    solver = _solver(first - (time.perf_counter() - start), workers, seed)
+    status = solver.solve(built.model, incumbent)
+    if status == cp_model.UNKNOWN and time.perf_counter() - start < time_limit:
+        solver = _solver(time_limit - (time.perf_counter() - start), workers, seed)
         status = solver.solve(built.model, incumbent)
-    finally:
-        timer.cancel()
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         reason = "proved infeasible" if status == cp_model.INFEASIBLE else "no solution found in the time limit"
         return Plan("curtois-roster", math.inf, False, time.perf_counter() - start,
@@ -354,16 +354,19 @@ def solve_curtois(
 
         generation = ColumnGeneration(instance, workers)
         remaining = time_limit - (time.perf_counter() - start)
-        try:  # the root LP gets at most half of the remaining time, else the LNS takes over
+        try:  # the root LP gets at most half of the remaining time, and the tree 30 % of it to improve on the
+            # compact model's roster (nodes are slow on the largest instances); else the LNS takes over
             tree = generation.branch_and_price(start + time_limit, found, incumbent=(best, start_roster),
-                                               root_deadline=time.perf_counter() + remaining / 2)
+                                               root_deadline=time.perf_counter() + remaining / 2, seed=seed,
+                                               patience=0.3 * remaining)
         finally:
             generation.close()
-        bound = max(bound, math.ceil(tree.bound - 1e-6))
+        if math.isfinite(tree.bound):
+            bound = max(bound, math.ceil(tree.bound - 1e-6))
         if tree.complete:
             bound = max(bound, round(tree.objective))
         notes.append(f"branch and price: root bound {tree.bound:.2f} in {tree.root_seconds:.1f} s, {tree.nodes} nodes, "
-                     f"{len(generation.columns)} columns, {tree.mip_calls} master MIPs")
+                     f"{len(generation.columns)} columns")
         if tree.roster is not None and tree.objective < best:
             best = round(tree.objective)
             values = {(eid, d, s): int((d, s) in tree.roster[eid]) for (eid, d, s) in built.x}
