@@ -165,7 +165,7 @@ class ColumnGeneration:
         self.parameters = pywraplp.MPSolverParameters()  # no presolve, so that re-solves start from the basis
         self.parameters.SetIntegerParam(self.parameters.PRESOLVE, self.parameters.PRESOLVE_OFF)
         self.parameters.SetIntegerParam(self.parameters.INCREMENTALITY, self.parameters.INCREMENTALITY_ON)
-        self.last: tuple[dict[Slot, float], dict[str, float], dict[int, float]] | None = None  # last LP's duals
+        self.row = {e: i for i, e in enumerate(self.employees)}  # each employee's convexity row
         self._reset()
         self.workers = max(1, workers)
         self.pool = ThreadPoolExecutor(self.workers)  # pricing releases the GIL (numba nogil, CP-SAT)
@@ -192,8 +192,8 @@ class ColumnGeneration:
                 row.SetCoefficient(slack, sign)
                 objective.SetCoefficient(slack, weight)
         self.variables: list[pywraplp.Variable] = []  # one per column
-        self.upper: list[float] = []  # each column's upper bound as last set: 0 when a branch excludes it
-        self.last = None
+        self.enabled: list[bool] = []  # each column's upper bound as last set: open, or 0 (a branch excludes it)
+        self.last: tuple[dict[Slot, float], dict[str, float], dict[int, float]] | None = None  # last LP's duals
 
     def purge(self, keep: int) -> None:
         """Keep the ``keep`` columns of least reduced cost under the last LP's duals (and every column with LP
@@ -224,22 +224,22 @@ class ColumnGeneration:
         self.owned[eid].append(len(self.columns) - 1)
         self.rows_of[eid].append(row)
         variable = self.lp.NumVar(0.0, math.inf, "")
-        self.constraints[self.employees.index(eid)].SetCoefficient(variable, 1.0)
+        self.constraints[self.row[eid]].SetCoefficient(variable, 1.0)
         for k in pattern:
             if k in self.row_of:
                 self.constraints[len(self.employees) + self.row_of[k]].SetCoefficient(variable, 1.0)
         self.lp.Objective().SetCoefficient(variable, cost)
         self.variables.append(variable)
-        self.upper.append(math.inf)
+        self.enabled.append(True)
         return True
 
     def master(self, branch: Branch) -> tuple[float, dict[Slot, float], dict[str, float], dict[int, float]]:
         """Solve the restricted master LP over the columns that obey ``branch`` (the others get an upper
         bound of 0; GLOP re-solves from its last basis): value, cover duals, employee duals, weights."""
         active = self.obeying(branch)
-        for j in np.flatnonzero(active != (np.array(self.upper) > 0)):
-            self.upper[j] = math.inf if active[j] else 0.0
-            self.variables[j].SetUb(self.upper[j])
+        for j in np.flatnonzero(active != np.array(self.enabled)):
+            self.enabled[j] = bool(active[j])
+            self.variables[j].SetUb(math.inf if active[j] else 0.0)
         status = self.lp.Solve(self.parameters)
         if status != pywraplp.Solver.OPTIMAL:
             raise RuntimeError(f"master LP failed: GLOP status {status}")
