@@ -16,7 +16,8 @@ capitals, more names), run from the repository root.
 F2 (overlap matching, label-agnostic) on presidio-research's ``synth_dataset_v2.json`` under
 ``$HYGEIA_REFERENCE_DIR/privacy/text`` (both profiles; TITLE and NRP left out of the gold, as in
 ``acceptance/test_deid_text.py``), on the hand-written nursing-note lines of
-``tests/governance/deid/nursing_cases.py`` and on the nursing-note generator (seeds 2008, 1, 11).
+``tests/governance/deid/nursing_cases.py`` (also all typed in lower case) and on the nursing-note generator
+(seeds 2008, 1, 11; seed 5 in lower case).
 """
 
 from __future__ import annotations
@@ -109,9 +110,9 @@ def accuracy() -> None:
     from tests.governance.deid.nursing_notes import make_notes as nursing_notes
 
     def line(name: str, s: Scores) -> None:
-        print(f"{name:46} {s.recall:7.3f} {s.precision:7.3f} {s.f(2):7.3f} {s.gold:6d} {s.pred:6d}")
+        print(f"{name:56} {s.recall:7.3f} {s.precision:7.3f} {s.f(2):7.3f} {s.gold:6d} {s.pred:6d}")
 
-    print(f"{'overlap matching':46} {'recall':>7} {'prec.':>7} {'F2':>7} {'gold':>6} {'found':>6}")
+    print(f"{'overlap matching':56} {'recall':>7} {'prec.':>7} {'F2':>7} {'gold':>6} {'found':>6}")
     ref = Path(os.environ.get("HYGEIA_REFERENCE_DIR", "/nonexistent")) / "privacy" / "text" / "synth_dataset_v2.json"
     if ref.exists():
         rows = json.loads(ref.read_text(encoding="utf-8"))
@@ -138,18 +139,36 @@ def accuracy() -> None:
         ("nursing cases HELD_OUT_3 (issue 9, held out)", nursing_cases.HELD_OUT_3),
         ("nursing cases NEGATIVE (found = false alarms)", nursing_cases.NEGATIVE),
         ("nursing cases NEGATIVE_2 (found = false alarms)", nursing_cases.NEGATIVE_2),
+        ("nursing cases HELD_OUT_4 (mixed/lower case, held out)", nursing_cases.HELD_OUT_4),
+        ("nursing cases NEGATIVE_3 (found = false alarms)", nursing_cases.NEGATIVE_3),
     ):
         total = Scores(0, 0, 0, 0)
         for marked in lines:
             text, gold = nursing_cases.parse(marked)
             total += score_spans(text, gold, [(p.start, p.end) for p in find_phi(text)])
         line(name, total)
-    for seed, count in ((2008, 400), (1, 400), (11, 200)):
+    every_case = [
+        *nursing_cases.DEV,
+        *nursing_cases.HELD_OUT,
+        *nursing_cases.HELD_OUT_2,
+        *nursing_cases.HELD_OUT_3,
+        *nursing_cases.HELD_OUT_4,
+        *nursing_cases.NEGATIVE,
+        *nursing_cases.NEGATIVE_2,
+        *nursing_cases.NEGATIVE_3,
+    ]
+    total = Scores(0, 0, 0, 0)
+    for marked in every_case:  # notes typed all in lower case: same text, same offsets
+        text, gold = nursing_cases.parse(marked)
+        total += score_spans(text.lower(), gold, [(p.start, p.end) for p in find_phi(text.lower())])
+    line("nursing cases, all sets, in lower case", total)
+    for seed, count, lower in ((2008, 400, False), (1, 400, False), (11, 200, False), (5, 400, True)):
         total = Scores(0, 0, 0, 0)
         for note in nursing_notes(count, seed=seed):
-            pred = [(p.start, p.end) for p in find_phi(note.text)]
-            total += score_spans(note.text, [(a, b) for a, b, _ in note.spans], pred)
-        line(f"nursing generator, seed {seed}, {count} notes", total)
+            text = note.text.lower() if lower else note.text
+            pred = [(p.start, p.end) for p in find_phi(text)]
+            total += score_spans(text, [(a, b) for a, b, _ in note.spans], pred)
+        line(f"nursing generator, seed {seed}, {count} notes" + (", in lower case" if lower else ""), total)
 
 
 def main() -> None:

@@ -284,16 +284,6 @@ NEGATIVE = [
     "ASA AND PLAVIX HELD FOR POSS PROCEDURE.",
 ]
 
-# DEV lines the rules still miss (see docs/deid.md, "Known limitations"): a bare hospital name made of
-# English words. (Issue 9 took out four: a name before "to be called", an acronym after a movement verb,
-# dash dates after a test and its site or a drug level; "IN JANUARY", a month alone, is now marked in the
-# gold, as the limitations always said it was PHI.)
-KNOWN_MISSES = frozenset(
-    [
-        "WILL BE D/C'D TO [HEBREW REHAB] WHEN BED AVAILABLE.",
-    ]
-)
-
 # Whole notes, written after the rules were tuned on DEV, measured only.
 HELD_OUT = [
     """NPN 7P-7A
@@ -525,4 +515,138 @@ NEGATIVE_2 = [
     "Ensure TID with meals.",
     "Cardiology aware of runs of NSVT.",
     "Hospital course complicated by C diff.",
+]
+
+# Written in the fourth session of 2026-11-27 before any rule change of that session, mostly in mixed case
+# (the style of most ICU nursing notes of the 2000s): staff first names without titles, relatives named once,
+# dates without years. Measured first, then used for no tuning beyond the generic rules the session notes name.
+# Two gold marks were taken out after the first measurement, by the convention of HELD_OUT_3 (Safe Harbor keeps
+# the year, and a weekday alone is no date): "Friday" and "died in 2003"; no other edit.
+HELD_OUT_4 = [
+    """Nursing Progress Note 7a-7p
+Neuro: A&Ox3, MAE, following commands. Denies pain.
+CV: NSR 70s-80s, occasional PACs. SBP 110s-130s. Lopressor 25 mg po bid.
+Resp: LS clear, diminished at bases. 2L NC, sats 96-98%.
+Social: Pt's wife [Marianne] called at 1030 and was updated. She plans to visit tonight with their son [Derek].
+Pt was seen by Dr. [Haddad] from cardiology who recommends echo in am.
+Report given to [Kathy] RN for the night shift.""",
+    """NPN 1900-0700
+Pt had an uneventful night. Slept in naps.
+Resp: Remains on AC 500x14, PEEP 5, FiO2 40%. ABG 7.42/38/104 at 0400.
+GI: TF at goal 60cc/hr, residuals min.
+ID: Tmax 99.8. Vanco trough [2/12] was 18.
+Family: Daughter [Elena] at bedside until 2200. She is HCP and asks to be called
+at home at [617-555-0171] with any change.
+[Elena] also wants to speak with [Dr. Whitcomb] tomorrow regarding trach.""",
+    """MICU Nursing Admission Note
+[91] yo woman with h/o CHF, AFib on coumadin, transferred from [Cape Cod Hospital] on [3/22] with GI bleed.
+In the ED she received 2 units PRBC and 2 FFP.
+Neuro: HOH, alert, pleasant, oriented to self and place.
+Her son [Walter] and his wife [Joanne] came in with her; they live in [Falmouth].
+Plan: EGD in am, serial hcts, keep 2 units cross-matched.
+PCP: Dr. [Esposito], [508-555-0163].""",
+    """CCU NPN
+Events: Pt to cath lab at 1100, 90% RCA lesion stented. Returned at 1330, R groin site soft.
+Heparin off at 1400, sheath pulled by [Tomas] (fellow) at 1700, hemostasis after 20 min pressure.
+Pt's daughter [Rachel Goldberg] called from [Denver], would like an update from MD.
+Spoke with [Rachel] at 1800 and gave her the team's number.
+Plan: ASA, plavix, statin. Echo on [10/3]. Possible d/c [10/4] if stable.""",
+    """nursing progress note 7p-7a
+pt alert, oriented x1-2, at times agitated trying to get oob. haldol 1mg iv at 0100 w/ good effect.
+resp: 3L nc sats 95%.
+gu: foley draining clear yellow urine 30-60cc/hr.
+social: no calls from family overnight. son [eddie] called yesterday per day rn.
+pt keeps asking for [rosemary], his wife, who died in 2003.""",
+    """NPN 7a-7p
+[Mr. Castellano] was more awake today, nodding appropriately to questions.
+Weaned to CPAP 10/5 at 0900, RR 20s, TV 400s. Back on AC overnight per team.
+Skin: stage II on coccyx, wound care RN [Lorraine] saw him and left recs.
+Plan for trach/PEG on Friday with [Dr. Oyelaran] from thoracic surgery.
+Sister [Antonia] and brother-in-law [Sal] in visiting this pm.
+They have been told about trach and are in agreement.""",
+    """Nursing Note
+Pt arrived from [Addison Gilbert] at 1500 via ambulance for further management of DKA.
+FS 450 on arrival, insulin gtt started at 5 u/hr per protocol.
+[Jasmine] is a 24 yo F with IDDM since age 9, lives with her mother in [Gloucester].
+Mother [Yvette] at bedside. Pt's endocrinologist is Dr. [Lindqvist] at [Joslin].
+Plan: q1h FS, lytes q4h, advance diet when AG closed.""",
+    """NPN
+Neuro: lethargic but arousable, follows simple commands.
+CV: Afib 90-110, dilt gtt at 10mg/hr. SBP 100-120.
+Resp: 4L NC, sats 92-94%, lasix 40 iv given with 900cc UO.
+Spoke with pt's wife [Gladys] on the phone at 1500. She is unable to visit due to her own illness.
+[Gladys] asked if [Father Kiernan] from [St. Brendan's] could come and see him; pastoral care paged.
+Code status: DNR, confirmed with [Gladys].""",
+    """TSICU Nursing Note 0700-1900
+Pt is a 45 yo M s/p fall from ladder on [6-14], multiple rib fx, L PTX s/p chest tube.
+Chest tube to -20 sxn, no air leak, 80cc serosang out this shift.
+Pain: epidural placed by [Dr. Banerjee] (anesthesia) at 1000, fentanyl/bupivacaine at 8cc/hr.
+Girlfriend [Tanya] and his boss from [Raytheon] visited.
+Pt's employer will contact his mother in [Portland, Maine].
+Ortho ([Dr. McAllister]) to see re: L wrist.""",
+    """NPN
+Family meeting held today at 1400 with Dr. [Petrakis], SW [Nadine], pt's daughters [Lucy] and [Margaret],
+and son [Frank].
+Decision made to make pt CMO. Morphine gtt started at 2mg/hr.
+Pt comfortable, RR 20s, no grimacing.
+Chaplain [Bill] in to pray with family.
+Family requests that pt's brother [Eugene Walsh] be allowed to visit after hours; ok with charge RN [Denise].""",
+    """Nursing Progress Note
+S: "I want to go home."
+O: Pt was admitted on [7/19] with PNA, now on day 5 of levo.
+Ambulating in hall with walker and PT ([Ginny]), steady.
+A: Improving.
+P: Screened for rehab, [Sherrill House] has a bed [7/25]. Case manager [Wendy] will call pt's
+niece [Colleen] at [781-555-0152] to confirm.""",
+    """MICU NPN nights
+Pt restless early in shift. Repositioned, medicated with morphine 2mg iv.
+Labs: K 3.2, repleted with 40 meq KCL. Mg 1.6, 2 gm MgSO4 given.
+Urine cx from [11/30] + for E coli, on cipro.
+Pt's wife [Ingrid] called at 2300 from [Sweden], where she is visiting family; she will fly back [12/4].
+Pt's daughter [Astrid] lives locally in [Newton] and will be in tomorrow.
+[Ingrid]'s cell is [+46 70 555 0123].""",
+]
+
+# Lines with no PHI, written with HELD_OUT_4: eponyms, brands and devices in mixed case.
+NEGATIVE_3 = [
+    "Swan-Ganz catheter pulled, tip sent for culture.",
+    "JP drain with 30cc serosanguinous drainage, Penrose dry.",
+    "Dressing changed with Xeroform and Kerlix, Tegaderm over PICC.",
+    "Bair Hugger on for temp 35.6.",
+    "Posey vest on per MD order for safety.",
+    "Passy-Muir valve trialed with speech therapy.",
+    "Shiley 8 trach, cuff deflated.",
+    "Miami J collar in place, log roll only.",
+    "Salem sump to LIWS, Levine tube removed.",
+    "Pt placed in Trendelenburg for line placement.",
+    "Kussmaul respirations noted, ABG sent.",
+    "Cheyne-Stokes breathing while asleep.",
+    "Babinski negative bilaterally, Glasgow coma scale 14.",
+    "Braden score 12, Kinair bed ordered.",
+    "Murphy's sign negative, RUQ US pending.",
+    "Hx of Crohn's disease and Barrett's esophagus.",
+    "Guillain-Barre ruled out, LP done.",
+    "S/p Whipple, JP to bulb suction.",
+    "Known Wolff-Parkinson-White, on flecainide.",
+    "Mobitz I overnight, asymptomatic.",
+    "Kerley B lines on CXR per radiology.",
+    "Allen test positive, radial aline placed.",
+    "Holter monitor to be placed before discharge.",
+    "Plavix and Coumadin held for procedure.",
+    "Yankauer suction at bedside.",
+    "Hickman line flushed, Groshong intact.",
+    "Pleurx catheter drained 1L.",
+    "Ambu bag and mask at bedside.",
+    "Valsalva maneuver with no conversion.",
+    "Doppler signals present in both feet.",
+    "Aspen collar ordered for when out of bed.",
+    "Minnesota tube on standby.",
+    "Roux-en-Y in 2005 per pt.",
+    "Nissen fundoplication years ago.",
+    "Morse fall score 45, bed alarm on.",
+    "Chvostek and Trousseau negative.",
+    "Foley changed, Coude catheter used.",
+    "Bell's palsy on the left since childhood.",
+    "Hartmann pouch with stoma pink and moist.",
+    "Sengstaken tube not needed.",
 ]

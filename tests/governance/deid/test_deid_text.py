@@ -121,6 +121,42 @@ def test_issue_9_rules_keep(text: str) -> None:
     assert find_phi(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "phi", "label"),
+    [
+        ("dr smith aware of k 3.1.", "smith", NAME),  # lower-case notes: a title still marks a name
+        ("seen by dr. oyelaran today.", "oyelaran", NAME),
+        ("husband bill at bedside.", "bill", NAME),  # a relation typed in lower case, then a first name
+        ("pt keeps asking for rosemary, his wife.", "rosemary", NAME),
+        ("Seraphina is a 66 yo F s/p ex-lap.", "Seraphina", NAME),  # a name web2 lists as a word, before an age
+        ("Daughter called from Denver today.", "Denver", "LOCATION"),  # a city on the eponym allow-list
+        ("LIVES IN BRISTOL WITH WIFE.", "BRISTOL", "LOCATION"),
+        ("WILL BE D/C'D TO HEBREW REHAB WHEN BED AVAILABLE.", "HEBREW REHAB", "HOSPITAL"),
+    ],
+)
+def test_lower_case_and_eponym_rules(text: str, phi: str, label: str) -> None:
+    assert found(text).get(phi) == label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ms contin 30 mg po bid.",
+        "mr moderate on echo, dr aware.",
+        "wife will call in am, son may visit.",
+        "wife here and updated, husband left at 2000.",
+        "This is a 66 yo F. PATIENT IS A 70 YO M.",
+        "Pt in Miami J collar, Denver shunt patent, clots in Foley.",
+        "Allen test positive, radial aline placed.",
+        "D/C TO CARDIAC REHAB, NEEDS ACUTE REHAB.",
+        "AC 500x14, 4x4 dsg to 10x12cm wound.",
+        "Known Wolff-Parkinson-White; Passy-Muir valve and Jackson-Pratt drain.",
+    ],
+)
+def test_lower_case_and_eponym_rules_keep(text: str) -> None:
+    assert find_phi(text) == []
+
+
 def test_tags_keep_offsets_into_input() -> None:
     text = "Dr. Hargreaves saw pt on 3/12."
     result = deidentify(text)

@@ -776,6 +776,18 @@ _STAFF_QUALIFIERS = frozenset(
         "staff",
         "triage",
         "pool",
+        "care",  # "WOUND CARE RN", "CRITICAL CARE RN"
+        "wound",
+        "ostomy",
+        "icu",
+        "picu",
+        "nicu",
+        "clinic",
+        "home",
+        "dialysis",
+        "study",
+        "research",
+        "student",
     ]
 )
 _FAMILY_VERBS = frozenset(
@@ -928,6 +940,8 @@ def _classify(lw: str, word: str, lex: Lexicon, caps_note: bool) -> str:
         return "strong"
     if "-" in lw:
         parts = [p for p in lw.split("-") if p]
+        if any(p in lex.clinical and len(p) > 3 for p in parts):
+            return "stop"  # "Wolff-Parkinson-White", "Jackson-Pratt", "Passy-Muir": an eponym
         kinds = [_classify(p, p, lex, True) for p in parts]
         if parts and "stop" not in kinds and "strong" in kinds:
             return "strong"
@@ -981,16 +995,19 @@ def _tokens(text: str, lex: Lexicon) -> list[_Tok]:
     n = len(words)
     total = [0] * (n + 1)
     upper = [0] * (n + 1)
+    cased = [0] * (n + 1)  # words with a capital letter
     for k, (_, _, w) in enumerate(words):
         total[k + 1] = total[k] + len(w)
         upper[k + 1] = upper[k] + (len(w) if w.isupper() else 0)
+        cased[k + 1] = cased[k] + (not w.islower())
     out: list[_Tok] = []
     info = _word_info
     for k, (start, end, word) in enumerate(words):
         lo = k - 5 if k > 5 else 0
         hi = k + 6 if k + 6 < n else n
         letters = total[hi] - total[lo]
-        caps = letters > 0 and (upper[hi] - upper[lo]) > 0.7 * letters
+        # case tells nothing in a line of capitals, nor in one typed all in lower case
+        caps = letters > 0 and ((upper[hi] - upper[lo]) > 0.7 * letters or cased[hi] == cased[lo])
         before = text[start - 3 if start > 3 else 0 : start].rstrip(" \t")
         sent_start = not before or before[-1] in ".!?:\n*-•>"
         lw, kind, named = info(word, lex, caps)
@@ -1014,6 +1031,8 @@ def _context_candidate(tok: _Tok, lex: Lexicon, relation: bool = False) -> bool:
     """After a strong name context (relation, role, title suffix, "name is"): is this token a name?"""
     if not (tok.cap or tok.caps) or tok.lower in _FUNCTION or tok.lower in _TITLES or tok.lower in _PERSON_PREDICATES:
         return False  # "WIFE STATES", "SON ASKING": what the relative does
+    if tok.caps and tok.lower in _CUE_NOT_NAMES:
+        return False  # "WIFE SAID", "SON GIVEN UPDATE": census surnames that are ordinary words there
     if tok.kind == "stop":  # an English word: only a first name written with a capital in mixed case
         if relation and tok.lower in lex.ambiguous_first and tok.lower in lex.first_names:
             return True  # "HUSBAND ART", "SON FRANK": a first name that is also a clinical word
@@ -1036,6 +1055,120 @@ def _person_word(tok: _Tok, lex: Lexicon, *, surnames: bool) -> bool:
     if tok.lower in lex.first_names:
         return tok.kind == "weak" or tok.lower in lex.ambiguous_first
     return surnames and tok.kind == "weak" and tok.lower in lex.last_names
+
+
+def _lower_name(tok: _Tok, lex: Lexicon, *, first_only: bool) -> bool:
+    """A name typed in lower case after a strong cue ("dr smith", "wife rose", "rosemary, his wife").
+
+    Only listed names (or, with ``first_only`` false, unknown words spelled like names); never a
+    function word, a verb of the person, a relation, a title or a clinical word.
+    """
+    lw = tok.lower
+    if not tok.word.islower() or len(lw) < 3 or lw in _FUNCTION or lw in _PERSON_PREDICATES or lw in lex.clinical:
+        return False
+    if lw in _RELATIONS or lw in _TITLES or lw in _CUE_NOT_NAMES:
+        return False
+    if first_only:
+        return lw in lex.first_names
+    return tok.named or (tok.kind == "unknown" and _namelike(lw))
+
+
+# Listed names that follow "wife" or "dr" as ordinary words ("dr rounds", "WIFE SAID").
+_CUE_NOT_NAMES = frozenset(
+    [
+        "said",
+        "says",
+        "rounds",
+        "note",
+        "notes",
+        "orders",
+        "team",
+        "office",
+        "given",
+        "went",
+        "works",
+        "later",
+        "going",
+        "hopes",
+        "angry",
+        "doing",
+        "gone",
+        "done",
+    ]
+)
+# "WIFE WILL CALL", "son may visit": a modal before a verb is no name ("DAUGHTER WILL AT BEDSIDE" is one).
+_MODALS = frozenset(["will", "may", "can", "must", "shall"])
+_BASE_VERBS = frozenset(
+    [
+        "call",
+        "visit",
+        "be",
+        "come",
+        "bring",
+        "stay",
+        "return",
+        "speak",
+        "talk",
+        "update",
+        "meet",
+        "need",
+        "want",
+        "follow",
+        "go",
+        "arrive",
+        "discuss",
+        "decide",
+        "sign",
+        "consider",
+        "try",
+        "see",
+        "have",
+        "take",
+        "drive",
+        "fly",
+        "let",
+        "make",
+        "give",
+        "get",
+        "ask",
+        "phone",
+        "contact",
+        "notify",
+        "pick",
+        "check",
+        "not",
+    ]
+)
+# Titles that mark a lower-case word after them as a name ("dr smith"); "ms contin", "mr mod" are no titles.
+_LOWER_TITLES = frozenset(["dr", "drs", "doctor", "mrs"])
+# "Seraphina is a 66 yo F": words that are the subject of an age without naming anyone.
+_AGE_SUBJECT_NOT = frozenset(
+    [
+        "pt",
+        "patient",
+        "this",
+        "she",
+        "he",
+        "who",
+        "baby",
+        "infant",
+        "child",
+        "woman",
+        "man",
+        "gentleman",
+        "lady",
+        "male",
+        "female",
+        "resident",
+        "veteran",
+        "boy",
+        "girl",
+        "twin",
+        "client",
+        "person",
+        "individual",
+    ]
+)
 
 
 def _placeish(tok: _Tok, lex: Lexicon) -> bool:
@@ -1134,7 +1267,7 @@ def _person_cue(text: str, toks: list[_Tok], i: int, lex: Lexicon) -> bool:
         and m.group("rel").lower() in _RELATIONS
         and ("(" in text[tok.end : m.start("rel")] or m.start("rel") > tok.end + 3)
     ):
-        return _person_word(tok, lex, surnames=True)
+        return _person_word(tok, lex, surnames=True) or _lower_name(tok, lex, first_only=True)
     m2 = _ROLE_AFTER.match(text, tok.end)
     if m2 is not None:
         last = m2.group(2).lower()
@@ -1177,16 +1310,31 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
             flagged[i], rule[i] = True, why
 
     for i, tok in enumerate(toks):
+        if (
+            tok.kind == "stop"
+            and tok.sent_start
+            and (tok.cap or tok.caps)
+            and tok.lower not in lex.clinical
+            and tok.lower not in _FUNCTION
+            and tok.lower not in _AGE_SUBJECT_NOT
+            and _AGE_AFTER.match(text, tok.end) is not None
+        ):
+            mark(i, "age-subject")  # "Seraphina is a 66 yo F": a name that web2 lists as a word
+            continue
         if tok.kind == "stop" and not tok.named:
             continue  # an ordinary or clinical word that is no name: no rule below can mark it
         lw = tok.lower
         nxt = toks[i + 1] if i + 1 < n else None
+        if lw in _MODALS and nxt is not None and nxt.lower in _BASE_VERBS:
+            continue  # "WIFE WILL CALL", "son may visit"
         # eponym followed by a clinical head noun ("Parkinson's disease") is never a name
         if nxt is not None and nxt.lower in _CLINICAL_HEADS and len(gap(i)) <= 3 and tok.kind != "unknown":
             continue
         title_before = i > 0 and (toks[i - 1].lower in _TITLES or toks[i - 1].lower + "." in _TITLES)
         title_before = title_before and len(gap(i - 1)) <= 3 and "\n" not in gap(i - 1)
-        if title_before and _candidate(tok, True):
+        if title_before and (
+            _candidate(tok, True) or (toks[i - 1].lower in _LOWER_TITLES and _lower_name(tok, lex, first_only=False))
+        ):
             mark(i, "title")
             continue
         ctx = strong_ctx = relation = False
@@ -1198,11 +1346,16 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
             if prev == "with" and i > 2 and toks[i - 2].lower in _DISCUSSED_WHAT:  # "discussed pt with X"
                 strong_ctx = strong_ctx or (toks[i - 3].lower, "with") in _VERB_PAIRS
             ctx = prev in _VERBS
-        if nxt is not None and _COMMA_GAP.fullmatch(gap(i)):
+        if nxt is not None and _COMMA_GAP.fullmatch(gap(i)) and "\n" not in gap(i):
             if nxt.lower in _AFTER_TITLES and tok.lower not in _STAFF_QUALIFIERS:
                 strong_ctx = True  # "KATHY RN", but not "NIGHT RN"
-            if nxt.lower in _ROLES and "," in gap(i) and tok.lower not in _STAFF_QUALIFIERS:
-                strong_ctx = True  # "per Sue, RT, pt to remain on CPAP"
+            if (
+                nxt.lower in _ROLES
+                and "," in gap(i)
+                and tok.lower not in _STAFF_QUALIFIERS
+                and not (tok.kind == "unknown" and len(tok.word) <= 3)
+            ):
+                strong_ctx = True  # "per Sue, RT, pt to remain on CPAP", but not "HOME WITH VNA, CM"
             if (
                 nxt.lower == "family"
                 and (tok.kind != "stop" or tok.lower in lex.last_names)
@@ -1210,7 +1363,10 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
                 and not (i > 0 and toks[i - 1].lower in _BEFORE_FAMILY_NOT)
             ):
                 strong_ctx = strong_ctx or tok.lower not in _FUNCTION
-        if strong_ctx and _context_candidate(tok, lex, relation):
+        if strong_ctx and (
+            _context_candidate(tok, lex, relation)
+            or (relation and toks[i - 1].word.islower() and _lower_name(tok, lex, first_only=True))
+        ):
             mark(i, "context")
             continue
         if (
@@ -1363,6 +1519,21 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
     return spans
 
 
+# Clinical words that are also city names but that "from"/"in" does not make a place ("clots in Foley").
+_CLINICAL_NOT_PLACE = frozenset(["foley", "levin", "aki", "pa", "osh", "mao", "vaso", "bari", "salem"])
+_EPONYM_HEADS = _CLINICAL_HEADS | {"j", "shunt", "sump", "stool", "coma", "chart"}
+
+
+def _clinical_place(toks: list[_Tok], i: int, lex: Lexicon) -> bool:
+    """An eponym of the allow-list used as the city it is named after: "called from Denver", "lives in Bristol"."""
+    tok = toks[i]
+    if tok.lower not in lex.clinical or tok.lower in _CLINICAL_NOT_PLACE or tok.lower not in lex.cities:
+        return False
+    if i == 0 or toks[i - 1].lower not in ("from", "in", "near") or not (tok.cap or tok.caps):
+        return False
+    return i + 1 == len(toks) or toks[i + 1].lower not in _EPONYM_HEADS
+
+
 def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[PhiSpan]:
     spans: list[PhiSpan] = []
     i = 0
@@ -1383,7 +1554,10 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
             name = text[chunk[0].start : chunk[-1].end].lower()
             if not (name in lex.cities or (cfg.countries and name in lex.countries)) or name in lex.states:
                 continue
-            if all(t.kind == "stop" for t in chunk):
+            after = toks[i + size] if i + size < n else None
+            if after is not None and after.lower in _EPONYM_HEADS and text[chunk[-1].end : after.start] == " ":
+                continue  # "Allen test", "Miami J collar", "Denver shunt": an eponym
+            if all(t.kind == "stop" for t in chunk) and not (size == 1 and _clinical_place(toks, i, lex)):
                 continue
             if size == 1 and (len(name) < 4 or (not chunk[0].caps and chunk[0].word.isupper())):
                 continue
@@ -1394,17 +1568,22 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
             break
         i += hit or 1
     for i, tok in enumerate(toks):
+        head = toks[i + 1] if i + 1 < n else None
         if (
             i == 0
             or not (tok.cap or tok.caps)
             or tok.lower in _FUNCTION
-            or (tok.kind == "stop" and tok.lower not in lex.cities)
+            or (
+                tok.kind == "stop"
+                and tok.lower not in lex.cities
+                # "HEBREW REHAB", "Lutheran Hospital": a proper noun that is a word too, before a head
+                and not (tok.lower in lex.proper and head is not None and head.lower in _HOSPITAL_HEADS)
+            )
         ):
             continue
         prev = toks[i - 1]
         if tok.lower in _HOSPITAL_HEADS or tok.lower in _MONTH_WORDS:
             continue  # "ADMITTED IN DECEMBER": a date (``_months_alone``), not a place
-        head = toks[i + 1] if i + 1 < n else None
         if (
             head is not None
             and head.lower in _HOSPITAL_HEADS
@@ -1415,7 +1594,7 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
             spans.append(PhiSpan(tok.start, head.end, HOSPITAL, "hospital-head"))
             continue
         if prev.lower in ("in", "from", "to", "near", "at") and i > 1 and len(tok.word) > 1:
-            if tok.lower in lex.clinical:
+            if tok.lower in lex.clinical and not _clinical_place(toks, i, lex):
                 continue
             if tok.word.isupper() and len(tok.word) <= 5 and (tok.caps or len(tok.word) <= 4):
                 # "TRANSFERRED TO MGH", "admitted to BI": an acronym after a movement verb is a hospital,
@@ -1434,9 +1613,12 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
             if not state and (  # Safe Harbor keeps states (and, by default, countries)
                 toks[i - 2].lower in _PLACE_VERBS
                 or (prev.lower == "from" and toks[i - 2].lower in _FROM_PLACE)  # "PT IS FROM NAHANT"
-                or any(  # "LIVES ALONE IN X", "LIVES W/ WIFE IN X"
-                    toks[k].lower in _PLACE_VERBS and not _SENTENCE_GAP.search(text, toks[k].end, prev.start)
-                    for k in range(max(0, i - 5), i - 2)
+                or (
+                    not _english(tok.lower, lex)  # "resident X in to see pt"
+                    and any(  # "LIVES ALONE IN X", "LIVES W/ WIFE IN X"
+                        toks[k].lower in _PLACE_VERBS and not _SENTENCE_GAP.search(text, toks[k].end, prev.start)
+                        for k in range(max(0, i - 5), i - 2)
+                    )
                 )
             ):
                 spans.append(PhiSpan(tok.start, tok.end, LOCATION, "place-context"))
@@ -1862,6 +2044,7 @@ def _patterns(text: str, words: frozenset[str] | set[str] = frozenset()) -> list
                 or not any(c.isalpha() for c in s)
                 or (s[-1] in "sS" and s[:-1].replace("-", "").isdigit())
                 or all(p[-1:] in ("s", "S") and p[:-1].isdigit() for p in s.split("-"))  # "SBP 90S-100S"
+                or _TIMES.fullmatch(s) is not None  # "AC 500x14", "4x4": a setting or a size
             ):
                 continue
             if rule == "street" and _STREET_NOT.search(s):
@@ -1880,6 +2063,9 @@ def _patterns(text: str, words: frozenset[str] | set[str] = frozenset()) -> list
                 continue
             spans.append(PhiSpan(start, end, LOCATION if label == "ZIP" else label, rule))
     return spans
+
+
+_TIMES = re.compile(r"\d+(?:\.\d+)?[xX]\d+(?:\.\d+)?(?:[xX]\d+)?(?:cm|mm|cc|ml)?", _I)
 
 
 def _resolve(spans: Iterable[PhiSpan]) -> list[PhiSpan]:
