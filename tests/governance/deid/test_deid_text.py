@@ -150,6 +150,7 @@ def test_lower_case_and_eponym_rules(text: str, phi: str, label: str) -> None:
         "Allen test positive, radial aline placed.",
         "D/C TO CARDIAC REHAB, NEEDS ACUTE REHAB.",
         "AC 500x14, 4x4 dsg to 10x12cm wound.",
+        "SWITCHED TO ORANGE JUICE WITH MEDS.",
         "Known Wolff-Parkinson-White; Passy-Muir valve and Jackson-Pratt drain.",
     ],
 )

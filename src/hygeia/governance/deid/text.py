@@ -1534,6 +1534,14 @@ def _clinical_place(toks: list[_Tok], i: int, lex: Lexicon) -> bool:
     return i + 1 == len(toks) or toks[i + 1].lower not in _EPONYM_HEADS
 
 
+def _word_before_noun(text: str, toks: list[_Tok], i: int, lex: Lexicon) -> bool:
+    """Token ``i`` is followed by an ordinary word that it qualifies ("ORANGE JUICE", "Mobile chair")."""
+    if i + 1 >= len(toks) or text[toks[i].end : toks[i + 1].start] != " ":
+        return False
+    head = toks[i + 1].lower
+    return _english(head, lex) and head not in lex.first_names and head not in _FUNCTION and head not in _HOSPITAL_HEADS
+
+
 def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[PhiSpan]:
     spans: list[PhiSpan] = []
     i = 0
@@ -1561,7 +1569,8 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
                 continue
             if size == 1 and (len(name) < 4 or (not chunk[0].caps and chunk[0].word.isupper())):
                 continue
-            if size == 1 and _english(name, lex) and not (i > 0 and toks[i - 1].lower in ("in", "from", "to", "near")):
+            after_place_word = i > 0 and toks[i - 1].lower in ("in", "from", "to", "near")
+            if size == 1 and _english(name, lex) and (not after_place_word or _word_before_noun(text, toks, i, lex)):
                 continue
             spans.append(PhiSpan(chunk[0].start, chunk[-1].end, LOCATION, "city"))
             hit = size
@@ -1609,6 +1618,8 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
                 continue
             if len(tok.word) < 3:
                 continue
+            if tok.kind == "stop" and _word_before_noun(text, toks, i, lex):
+                continue  # "SWITCHED TO ORANGE JUICE": an ordinary word before a noun, not a town
             state = tok.lower in lex.states or (tok.lower in lex.countries and not cfg.countries)
             if not state and (  # Safe Harbor keeps states (and, by default, countries)
                 toks[i - 2].lower in _PLACE_VERBS
