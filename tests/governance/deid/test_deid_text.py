@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from hygeia.governance.deid.metrics import Scores, score_spans
 from hygeia.governance.deid.text import (
+    AGE,
     DATE,
     NAME,
     DeidConfig,
@@ -132,6 +133,8 @@ def test_issue_9_rules_keep(text: str) -> None:
         ("Daughter called from Denver today.", "Denver", "LOCATION"),  # a city on the eponym allow-list
         ("LIVES IN BRISTOL WITH WIFE.", "BRISTOL", "LOCATION"),
         ("WILL BE D/C'D TO HEBREW REHAB WHEN BED AVAILABLE.", "HEBREW REHAB", "HOSPITAL"),
+        ("Pt is a ninety-one year old woman.", "ninety-one", AGE),  # ages over 89 in words
+        ("ONE HUNDRED AND TWO YO M", "ONE HUNDRED AND TWO", AGE),
     ],
 )
 def test_lower_case_and_eponym_rules(text: str, phi: str, label: str) -> None:
@@ -151,6 +154,7 @@ def test_lower_case_and_eponym_rules(text: str, phi: str, label: str) -> None:
         "D/C TO CARDIAC REHAB, NEEDS ACUTE REHAB.",
         "AC 500x14, 4x4 dsg to 10x12cm wound.",
         "SWITCHED TO ORANGE JUICE WITH MEDS.",
+        "An eighty-nine year old man; ninety minutes of PT.",
         "Known Wolff-Parkinson-White; Passy-Muir valve and Jackson-Pratt drain.",
     ],
 )

@@ -128,6 +128,16 @@ _PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
     (AGE, "age-context", re.compile(r"\bage(?:d|\s*:)?\s*(?P<v>9\d|1[01]\d)\b", _I)),
     (
         AGE,
+        "age-words",  # "ninety-one year old", "one hundred and two yo"
+        re.compile(
+            r"\b(?:ninety(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?"
+            r"|(?:one |a )?hundred(?:(?: and)?[- ](?:one|two|three|four|five|six|seven|eight|nine|ten))?)"
+            r"(?=[- ](?:years?|yrs?|y/?o)\b)",
+            _I,
+        ),
+    ),
+    (
+        AGE,
         "age-decade",
         re.compile(
             r"\b(?:in\s+(?:his|her|their|the)\s+(?:early\s+|mid\s+|late\s+)?)(?P<v>(?:9\d|1[01]\d)'?s)\b"
@@ -1934,6 +1944,7 @@ _GATE_WORDS: dict[str, frozenset[str]] = {
     "zip-context": frozenset(["zip"]),
     "ssn-context": frozenset(["ssn"]),
     "age-context": frozenset(["age", "aged"]),
+    "age-words": frozenset(["ninety", "hundred"]),
     "hospital": frozenset(
         [
             "hospital",
@@ -2023,7 +2034,7 @@ def _patterns(text: str, words: frozenset[str] | set[str] = frozenset()) -> list
     numbers = {"long-number": max(runs, default=0) >= 7, "card": runs.count(4) >= 3}
     ages = bool(_AGE_NUMBER.search(text))
     for label, rule, pattern in _PATTERNS:
-        if not numbers.get(rule, True) or (label == AGE and not ages):
+        if not numbers.get(rule, True) or (label == AGE and not ages and rule != "age-words"):
             continue
         gate = _GATE_WORDS.get(rule)
         if gate is not None and words and gate.isdisjoint(words):
