@@ -135,6 +135,8 @@ def test_issue_9_rules_keep(text: str) -> None:
         ("WILL BE D/C'D TO HEBREW REHAB WHEN BED AVAILABLE.", "HEBREW REHAB", "HOSPITAL"),
         ("Pt is a ninety-one year old woman.", "ninety-one", AGE),  # ages over 89 in words
         ("ONE HUNDRED AND TWO YO M", "ONE HUNDRED AND TWO", AGE),
+        ("Plan discussed per Dr. J. Lee this am.", "J. Lee", NAME),  # a title, initials, a surname
+        ("hcp (dtr) 781 555 1234 h", "781 555 1234", "PHONE"),  # 3-3-4 digits with spaces, no cue
     ],
 )
 def test_lower_case_and_eponym_rules(text: str, phi: str, label: str) -> None:
@@ -155,6 +157,7 @@ def test_lower_case_and_eponym_rules(text: str, phi: str, label: str) -> None:
         "AC 500x14, 4x4 dsg to 10x12cm wound.",
         "SWITCHED TO ORANGE JUICE WITH MEDS.",
         "An eighty-nine year old man; ninety minutes of PT.",
+        "AT 2100 0600 1234, BP 120 110 100.",
         "Known Wolff-Parkinson-White; Passy-Muir valve and Jackson-Pratt drain.",
     ],
 )

@@ -201,7 +201,7 @@ _PHONE = re.compile(
     r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w/]|[.-]\d)",
     _I,
 )
-_PHONE_CONTEXT = re.compile(r"(?:phone|tel|fax|cell|mobile|pager|beeper|contact|call|reach|number|#|:)\W{0,3}$", _I)
+_PHONE_CONTEXT = re.compile(r"(?:phone|tel|fax|cell|mobile|pager|beeper|contact|call|reach|number|#|:|@)\W{0,3}$", _I)
 _PAGER = re.compile(r"\b(?:pager|beeper|pgr|bpr|ext|x)\.?\s?#?\s?(?P<v>\d-\d{4}|\d{3,6})\b", _I)
 _PARTIAL_DATE = re.compile(r"(?<![\w/.:#-])(\d{1,2})/(\d{1,2})(?![\w/%]|\.\d)")
 _DASH_DATE_WORDS = (
@@ -1340,10 +1340,13 @@ def _names(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[P
         # eponym followed by a clinical head noun ("Parkinson's disease") is never a name
         if nxt is not None and nxt.lower in _CLINICAL_HEADS and len(gap(i)) <= 3 and tok.kind != "unknown":
             continue
-        title_before = i > 0 and (toks[i - 1].lower in _TITLES or toks[i - 1].lower + "." in _TITLES)
-        title_before = title_before and len(gap(i - 1)) <= 3 and "\n" not in gap(i - 1)
+        t = i - 1  # the title, past any initials ("Dr. J. Lee")
+        while t > 0 and _initial(text, toks[t]) and len(gap(t - 1)) <= 3:
+            t -= 1
+        title_before = t >= 0 and (toks[t].lower in _TITLES or toks[t].lower + "." in _TITLES)
+        title_before = title_before and len(gap(t)) <= 3 and "\n" not in gap(t)
         if title_before and (
-            _candidate(tok, True) or (toks[i - 1].lower in _LOWER_TITLES and _lower_name(tok, lex, first_only=False))
+            _candidate(tok, True) or (toks[t].lower in _LOWER_TITLES and _lower_name(tok, lex, first_only=False))
         ):
             mark(i, "title")
             continue
@@ -1773,7 +1776,8 @@ def _phones(text: str) -> list[PhiSpan]:
         groups = re.findall(r"\d+", s.split("x")[0].split("X")[0])
         context = bool(_PHONE_CONTEXT.search(text[max(0, m.start() - 14) : m.start()]))
         lead = s[0] in "+(" or (s[0] == "0" and len(groups) > 2)
-        if " " in s.strip() and not re.search(r"[-.()]", s) and not (lead or context) and len(groups) < 4:
+        nanp = [len(g) for g in groups] == [3, 3, 4]  # "781 555 1234": a North American number
+        if " " in s.strip() and not re.search(r"[-.()]", s) and not (lead or context or nanp) and len(groups) < 4:
             continue
         if len(groups) == 2 and not (len(groups[0]) == 3 and len(groups[1]) == 4) and not (lead or context):
             continue
