@@ -141,6 +141,9 @@ def accuracy() -> None:
         ("nursing cases NEGATIVE_2 (found = false alarms)", nursing_cases.NEGATIVE_2),
         ("nursing cases HELD_OUT_4 (mixed/lower case, held out)", nursing_cases.HELD_OUT_4),
         ("nursing cases NEGATIVE_3 (found = false alarms)", nursing_cases.NEGATIVE_3),
+        ("nursing cases NEGATIVE_4 (found = false alarms)", nursing_cases.NEGATIVE_4),
+        ("nursing cases NEGATIVE_4 in lower case (false alarms)", [x.lower() for x in nursing_cases.NEGATIVE_4]),
+        ("nursing cases NEGATIVE_4 in capitals (false alarms)", [x.upper() for x in nursing_cases.NEGATIVE_4]),
     ):
         total = Scores(0, 0, 0, 0)
         for marked in lines:

@@ -17,6 +17,7 @@ from .nursing_cases import (
     NEGATIVE,
     NEGATIVE_2,
     NEGATIVE_3,
+    NEGATIVE_4,
     parse,
 )
 
@@ -93,3 +94,9 @@ def test_every_set_in_lower_case() -> None:
         total += score_spans(text.lower(), gold, [(s.start, s.end) for s in find_phi(text.lower())])
     assert total.gold == 374
     assert total.recall >= 0.96 and total.precision >= 0.99
+
+
+@pytest.mark.parametrize("line", NEGATIVE_4)
+def test_negative_4_untouched_in_any_case(line: str) -> None:
+    for text in (line, line.upper(), line.lower()):
+        assert [text[s.start : s.end] for s in find_phi(text)] == []

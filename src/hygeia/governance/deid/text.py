@@ -1012,12 +1012,14 @@ def _tokens(text: str, lex: Lexicon) -> list[_Tok]:
         cased[k + 1] = cased[k] + (not w.islower())
     out: list[_Tok] = []
     info = _word_info
+    # case tells nothing in a line of capitals, nor in a note typed in lower case (under 5 % of its words
+    # with a capital: mixed-case notes have 12 % and more, sentence starts and abbreviations)
+    lower_note = cased[n] <= 0.05 * n
     for k, (start, end, word) in enumerate(words):
         lo = k - 5 if k > 5 else 0
         hi = k + 6 if k + 6 < n else n
         letters = total[hi] - total[lo]
-        # case tells nothing in a line of capitals, nor in one typed all in lower case
-        caps = letters > 0 and ((upper[hi] - upper[lo]) > 0.7 * letters or cased[hi] == cased[lo])
+        caps = letters > 0 and ((upper[hi] - upper[lo]) > 0.7 * letters or lower_note)
         before = text[start - 3 if start > 3 else 0 : start].rstrip(" \t")
         sent_start = not before or before[-1] in ".!?:\n*-•>"
         lw, kind, named = info(word, lex, caps)
@@ -1629,8 +1631,8 @@ def _places(text: str, toks: list[_Tok], lex: Lexicon, cfg: DeidConfig) -> list[
                 ):
                     spans.append(PhiSpan(tok.start, tok.end, HOSPITAL, "move-acronym"))
                 continue
-            if len(tok.word) < 3:
-                continue
+            if len(tok.word) < 3 or tok.lower in _PLACE_VERBS or tok.lower in _CARE_SETTINGS:
+                continue  # "transfer to floor", "d/c to rehab": a kind of place, not a place
             if tok.kind == "stop" and _word_before_noun(text, toks, i, lex):
                 continue  # "SWITCHED TO ORANGE JUICE": an ordinary word before a noun, not a town
             state = tok.lower in lex.states or (tok.lower in lex.countries and not cfg.countries)
