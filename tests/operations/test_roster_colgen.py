@@ -89,3 +89,28 @@ def test_pricing_keeps_branch_decisions_and_reports_an_empty_branch() -> None:
         assert generation.generate({"E0": {(3, "D"): True, (3, "N"): True}}, time.perf_counter() + 5) is None
     finally:
         generation.close()
+
+
+def test_pricing_calls_share_one_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each pricing call gets the time left when it starts, not the time left when the round started: a round
+    # of slow CP-SAT pricing calls (horizons beyond the dynamic programme's table) once ran for employees x
+    # the remaining time (a 300 s limit was overrun by minutes on a 112-day instance).
+    inst = _synthetic(employees=4, horizon=7, seed=0)
+    generation = ColumnGeneration(inst, workers=1)
+    seen: list[float] = []
+
+    def slow(duals: object, seconds: float, branch: object = None, keep: int = 3) -> tuple[list[Pattern], float, bool]:
+        seen.append(seconds)
+        time.sleep(0.2)
+        return [], 0.0, False
+
+    try:
+        for pricer in generation.pricers.values():
+            monkeypatch.setattr(pricer, "price", slow)
+        deadline = time.perf_counter() + 0.3
+        list(generation.pool.map(generation.pricers_for({}, deadline, {}), generation.employees))
+    finally:
+        generation.close()
+    assert len(seen) == 4 and seen[0] <= 0.3
+    assert all(later < earlier - 0.15 for earlier, later in itertools.pairwise(seen))
+    assert seen[-1] < 0  # past the deadline: the pricer is asked to stop at once

@@ -287,7 +287,7 @@ class ColumnGeneration:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 return MasterSolution(value, weights, bound, False)
-            priced = list(self.pool.map(self.pricers_for(cover_duals, remaining, branch), subset))
+            priced = list(self.pool.map(self.pricers_for(cover_duals, deadline, branch), subset))
             lagrangian, exact, gave = value, True, []
             for eid, (patterns, least, closed) in zip(subset, priced, strict=True):
                 lagrangian += min(0.0, least - employee_duals[eid])
@@ -303,15 +303,17 @@ class ColumnGeneration:
                     return MasterSolution(value, weights, bound, exact and not gave)
             subset = gave or free
 
-    def pricers_for(self, duals: Mapping[Slot, float], seconds: float,
+    def pricers_for(self, duals: Mapping[Slot, float], deadline: float,
                     branch: Branch) -> Callable[[str], tuple[list[Pattern], float, bool]]:
-        return lambda eid: self.pricers[eid].price(duals, seconds, branch.get(eid))
+        # each call gets the time left when it starts (the pool runs them a few at a time)
+        return lambda eid: self.pricers[eid].price(duals, deadline - time.perf_counter(), branch.get(eid))
 
-    def start(self) -> None:
+    def start(self, deadline: float = math.inf) -> None:
         """One column per employee: its own cheapest schedule, cover ignored (the master pays the slack)."""
-        priced = self.pool.map(lambda e: self.pricers[e].price({}, 5.0), self.employees)
-        for eid, (patterns, _, _) in zip(self.employees, priced, strict=True):
-            if not patterns:
+        priced = self.pool.map(lambda e: self.pricers[e].price({}, min(5.0, deadline - time.perf_counter())),
+                               self.employees)
+        for eid, (patterns, least, _) in zip(self.employees, priced, strict=True):
+            if not patterns and least == math.inf:
                 raise ValueError(f"employee {eid} has no schedule that satisfies their hard constraints")
             for pattern in patterns:
                 self.add(eid, pattern)
@@ -359,7 +361,7 @@ class ColumnGeneration:
         is not optimal by ``root_deadline``, and (bound and incumbent) when no better roster has come within
         ``patience`` seconds after the root."""
         search, started, rng = Search(), time.perf_counter(), random.Random(seed)
-        self.start()
+        self.start(root_deadline or deadline)
         if incumbent is not None:  # its schedules become columns, and it prunes the tree from the start
             search.objective, search.roster = incumbent
             for eid, pattern in incumbent[1].items():
