@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import math
 import time
 
 import pytest
 from ortools.sat.python import cp_model
 
-from hygeia.operations.roster import evaluate_curtois, parse_curtois
+from hygeia.operations.roster import colgen, evaluate_curtois, parse_curtois
 from hygeia.operations.roster.colgen import ANY, ColumnGeneration, Pattern
 from hygeia.operations.roster.curtois import OFF, CurtoisInstance
 from hygeia.operations.roster.solve import build_model
@@ -114,3 +115,23 @@ def test_pricing_calls_share_one_deadline(monkeypatch: pytest.MonkeyPatch) -> No
     assert len(seen) == 4 and seen[0] <= 0.3
     assert all(later < earlier - 0.15 for earlier, later in itertools.pairwise(seen))
     assert seen[-1] < 0  # past the deadline: the pricer is asked to stop at once
+
+
+def test_cp_sat_pricing_stopped_early_claims_no_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CP-SAT reports a best bound of 0 when stopped before it knows anything; taken as a bound, it once made the
+    # root "bound" exceed the incumbent on a 364-day instance, which was then reported as proved optimal.
+    monkeypatch.setattr(colgen, "_DP_STATES", 0)  # price every employee with CP-SAT
+    inst = _synthetic(employees=2, horizon=364, seed=0)
+    generation = ColumnGeneration(inst, workers=1)
+    try:
+        pricer = generation.pricers["E0"]
+        assert pricer.dp is None
+        duals = {(d, s): 50.0 for d in range(inst.horizon) for s in inst.shifts}
+        patterns, least, closed = pricer.price(duals, 0.0)
+        if not patterns:  # stopped before a first schedule: no claim at all
+            assert least == -math.inf and not closed
+        patterns, least, _ = pricer.price(duals, 3.0)
+        assert patterns  # given time, schedules, and a bound no higher than the best of them
+        assert least <= min(pricer.cost(p) - sum(duals[k] for k in p) for p in patterns) + 1e-6
+    finally:
+        generation.close()

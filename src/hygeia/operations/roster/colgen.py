@@ -108,6 +108,8 @@ class _Pricer:
         status = solver.solve(model, found)
         if status == cp_model.INFEASIBLE:
             return [], math.inf, True
+        if status == cp_model.UNKNOWN:  # stopped before anything was known: its "bound" (0) is no bound
+            return [], -math.inf, False
         # rounding each coefficient moves the objective by at most 0.5/_SCALE per variable
         slack = 0.5 * len(self.keys) / _SCALE
         bound = solver.best_objective_bound / _SCALE + self.constant - slack
