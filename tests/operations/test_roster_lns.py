@@ -6,9 +6,10 @@ import itertools
 import random
 import time
 
+import pytest
 from ortools.sat.python import cp_model
 
-from hygeia.operations.roster import evaluate_curtois, parse_curtois, solve_curtois
+from hygeia.operations.roster import colgen, evaluate_curtois, parse_curtois, solve_curtois
 from hygeia.operations.roster.curtois import CurtoisInstance
 from hygeia.operations.roster.solve import _Lns, _neighbourhood, _Size, _twins, build_model
 
@@ -114,3 +115,16 @@ def test_solve_with_lns_matches_the_evaluator_on_a_synthetic_instance() -> None:
     assert plan.feasible and check.feasible
     assert check.objective == plan.objective
     assert not any("disagrees" in note for note in plan.notes)
+
+
+def test_branch_and_price_is_skipped_when_cp_sat_would_price_most_staff(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where the dynamic programme's table is too large for half the staff or more, the root LP never
+    # converged in time on the instances tried, and the LNS alone did better: the LNS gets all the time.
+    inst = _synthetic(20, 28, 3)  # large enough that the compact model proves nothing in its second
+    normal = solve_curtois(inst, time_limit=4, workers=2, seed=1, first_fraction=0.25)
+    monkeypatch.setattr(colgen, "_DP_STATES", 0)
+    plan = solve_curtois(inst, time_limit=4, workers=2, seed=1, first_fraction=0.25)
+    assert any(note.startswith("branch and price skipped: 20 of 20") for note in plan.notes)
+    assert not any(note.startswith("branch and price skipped") for note in normal.notes)
+    check = evaluate_curtois(inst, plan.assignments)
+    assert plan.feasible and check.feasible and check.objective == plan.objective

@@ -148,6 +148,11 @@ class Search:
     root_seconds: float = math.nan  # time to the root LP optimum
 
 
+def priced_by_cp_sat(instance: CurtoisInstance) -> int:
+    """How many employees' pricing problems exceed the dynamic programme's table (CP-SAT prices those)."""
+    return sum(ScheduleDP(instance, eid).states > _DP_STATES for eid in instance.staff)
+
+
 def _with_days(pattern: Pattern) -> Pattern:
     return pattern | {(d, ANY) for d, _ in pattern}
 
