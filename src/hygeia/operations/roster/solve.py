@@ -352,12 +352,13 @@ def solve_curtois(
     values = {k: int(solver.value(v)) for k, v in built.x.items()}
     best = round(solver.objective_value)
     bound = math.ceil(solver.best_objective_bound - 1e-6)
-    slow = priced_by_cp_sat(instance) if lns and best > bound and colgen else 0
-    if 2 * slow >= len(instance.staff):
+    use_colgen = lns and best > bound and colgen
+    slow = priced_by_cp_sat(instance) if use_colgen else 0
+    if use_colgen and 2 * slow >= len(instance.staff):
         # CP-SAT pricing on half the staff or more (long horizons, large contracts): the root LP did not
         # converge in half of the time on any such instance tried (56-364 days), and the LNS alone did better
         notes.append(f"branch and price skipped: {slow} of {len(instance.staff)} employees beyond the pricing table")
-    elif lns and best > bound and colgen:
+    elif use_colgen:
         start_roster = {e: frozenset((d, s) for d, s in enumerate(row) if s != OFF)
                         for e, row in _roster(instance, values).items()}
 
