@@ -135,3 +135,21 @@ def test_cp_sat_pricing_stopped_early_claims_no_bound(monkeypatch: pytest.Monkey
         assert least <= min(pricer.cost(p) - sum(duals[k] for k in p) for p in patterns) + 1e-6
     finally:
         generation.close()
+
+
+@pytest.mark.parametrize("rate", [0.0, 1e9])
+def test_a_slow_tree_gives_up_after_its_patience_and_a_fast_one_goes_on(rate: float,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # no patience at all: the tree goes on only if it counts as fast (rate 0: always; 1e9: never)
+    monkeypatch.setattr(colgen, "_FAST_TREE", rate)
+    inst = _synthetic(employees=5, horizon=14, seed=1)
+    generation = ColumnGeneration(inst, workers=2)
+    try:
+        tree = generation.branch_and_price(time.perf_counter() + 60, patience=0.0)
+    finally:
+        generation.close()
+    assert math.isfinite(tree.bound)
+    if rate == 0.0:
+        assert tree.complete and tree.objective == _optimum(inst)
+    else:  # gave up at once: the root's bound only (the first dive is cut off as well)
+        assert not tree.complete and tree.nodes <= 2

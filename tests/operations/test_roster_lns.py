@@ -128,3 +128,28 @@ def test_branch_and_price_is_skipped_when_cp_sat_would_price_most_staff(monkeypa
     assert not any(note.startswith("branch and price skipped") for note in normal.notes)
     check = evaluate_curtois(inst, plan.assignments)
     assert plan.feasible and check.feasible and check.objective == plan.objective
+
+
+def test_compact_model_gives_the_roster_when_branch_and_price_has_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    # e.g. a root LP that does not converge in half of the time: the compact model then finds the first roster
+    # and the LNS improves it
+    monkeypatch.setattr(colgen.ColumnGeneration, "branch_and_price", lambda self, *a, **k: colgen.Search())
+    inst = _synthetic(10, 14, 3)
+    plan = solve_curtois(inst, time_limit=4, workers=2, seed=1, first_fraction=0.25)
+    check = evaluate_curtois(inst, plan.assignments)
+    assert plan.feasible and check.feasible and check.objective == plan.objective
+    assert any(n.startswith("branch and price: root bound -inf") for n in plan.notes)
+
+
+def test_branch_and_price_needs_no_roster_from_the_compact_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the compact model's roster only cost time where the branch and price applies (its first dive is better
+    # within seconds): CP-SAT is not called at all when the tree ends with a proof
+    from hygeia.operations.roster import solve as solve_module
+
+    calls: list[object] = []
+    real = solve_module._solver
+    monkeypatch.setattr(solve_module, "_solver", lambda *a: calls.append(a) or real(*a))
+    inst = _synthetic(8, 14, 5)
+    plan = solve_curtois(inst, time_limit=30, workers=2, seed=2)
+    assert "proved optimal" in plan.notes and calls == []
+    assert evaluate_curtois(inst, plan.assignments).objective == plan.objective

@@ -12,15 +12,17 @@ starts on day d > 0 -- worked day after a day off, or the reverse -- goes on for
 (from the minutes); symmetry breaking between employees with identical contracts, days off and no
 requests (ordered by worked minutes; none of the published instances has such twins).
 
-Search: CP-SAT on the full model for a tenth of the time (no LP -- the compact relaxation's bound is 1
-on Instance5 against 1143 -- and, with 2 workers, both threads on CP-SAT's interleaved local-search and
-LNS subsolvers rather than one on tree search); then a branch and price
-(:mod:`hygeia.operations.roster.colgen`) started from that roster, whose root LP bound is within a few
-units of the optimum, and whose tree ends with a proof of optimality when it is exhausted. On instances
-whose root LP does not converge in half of the remaining time, or whose tree finds no better roster in
-30 % of it, a large-neighbourhood search (LNS) takes over: it frees a few employees, a window of days,
+Search: a branch and price (:mod:`hygeia.operations.roster.colgen`) first, whose root LP bound is within
+a few units of the optimum, whose column dives find the rosters, and whose tree ends with a proof of
+optimality when it is exhausted. On instances whose root LP does not converge in half of the time, or
+whose tree is slow (fewer than 2 nodes a second) after 30 % of it, a large-neighbourhood search (LNS)
+takes over from the best roster: it frees a few employees, a window of days,
 or some employees on a window, re-solves that part with the rest fixed and the incumbent as hint,
 accepts equal or better rosters, and adapts the neighbourhood size to how quickly the sub-problems close.
+Where the branch and price has no roster (or is not used), CP-SAT on the full model finds the first one,
+for a tenth of the time (no LP -- the compact relaxation's bound is 1 on Instance5 against 1143 -- and,
+with 2 workers, both threads on CP-SAT's interleaved local-search and LNS subsolvers rather than one on
+tree search).
 """
 
 from __future__ import annotations
@@ -324,55 +326,36 @@ def solve_curtois(
 ) -> Plan:
     """Solve within ``time_limit`` seconds; returns a :class:`Plan` whose objective the evaluator confirms.
 
-    The compact model gets ``first_fraction`` of the time (longer until it has a first solution); then a
-    branch and price (:mod:`hygeia.operations.roster.colgen`, with ``colgen``) starts from its roster:
-    its root gives a lower bound within a few units of the optimum, its dives and tree improve the
-    roster, and it stops when the tree is exhausted (the roster is then optimal). Where the root LP does
-    not converge in half of the remaining time, or the tree finds no better roster in 30 % of it (large
-    instances), or without ``colgen``, the LNS takes the rest of the time.
+    With ``colgen`` (and ``lns``), a branch and price (:mod:`hygeia.operations.roster.colgen`) runs first:
+    its root gives a lower bound within a few units of the optimum, its dives find the rosters, and it
+    stops when the tree is exhausted (the roster is then optimal). Where the root LP does not
+    converge in half of the time, or the tree is slow after 30 % of it (nodes of seconds on the largest
+    instances), the LNS takes the rest of the time; where the branch and price found no roster
+    (or is not used: ``colgen=False``, or pricing too large for the dynamic programme), the compact CP-SAT
+    model first gets ``first_fraction`` of the time (longer until it has a first solution).
     With ``lns=False`` the compact model alone gets all of the time (the plain-model anchor).
     """
     start = time.perf_counter()
     notes: list[str] = []
     built = build_model(instance)
-    first = time_limit if not lns else max(1.0, first_fraction * time_limit)
-    # the full solve gets `first` seconds; without a solution by then it goes on, stopping at its first one
-    # (a time limit rather than stop_search() from a timer thread, which CP-SAT sometimes ignored: the
-    # solve then ran to the whole limit)
-    incumbent = _Incumbent(start, progress, first)
-    solver = _solver(first - (time.perf_counter() - start), workers, seed)
-    status = solver.solve(built.model, incumbent)
-    if status == cp_model.UNKNOWN and time.perf_counter() - start < time_limit:
-        solver = _solver(time_limit - (time.perf_counter() - start), workers, seed)
-        status = solver.solve(built.model, incumbent)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        reason = "proved infeasible" if status == cp_model.INFEASIBLE else "no solution found in the time limit"
-        return Plan("curtois-roster", math.inf, False, time.perf_counter() - start,
-                    solver_version=f"ortools {_ORTOOLS_VERSION}", notes=(reason,))
-    values = {k: int(solver.value(v)) for k, v in built.x.items()}
-    best = round(solver.objective_value)
-    bound = math.ceil(solver.best_objective_bound - 1e-6)
-    use_colgen = lns and best > bound and colgen
-    slow = priced_by_cp_sat(instance) if use_colgen else 0
-    if use_colgen and 2 * slow >= len(instance.staff):
+    slow = priced_by_cp_sat(instance) if lns and colgen else 0
+    use_colgen = lns and colgen and 2 * slow < len(instance.staff)
+    if slow and not use_colgen:
         # CP-SAT pricing on half the staff or more (long horizons, large contracts): the root LP did not
         # converge in half of the time on any such instance tried (56-364 days), and the LNS alone did better
         notes.append(f"branch and price skipped: {slow} of {len(instance.staff)} employees beyond the pricing table")
-    elif use_colgen:
-        start_roster = {e: frozenset((d, s) for d, s in enumerate(row) if s != OFF)
-                        for e, row in _roster(instance, values).items()}
-
+    values: dict[Key, int] | None = None
+    best, bound = 0, 0  # (best: the objective of `values`, once there is a roster; every penalty is >= 0)
+    if use_colgen:
         def found(objective: float, _: dict[str, Pattern]) -> None:
             if progress:
                 progress(time.perf_counter() - start, round(objective))
 
         generation = ColumnGeneration(instance, workers)
-        remaining = time_limit - (time.perf_counter() - start)
-        try:  # the root LP gets at most half of the remaining time, and the tree 30 % of it to improve on the
-            # compact model's roster (nodes are slow on the largest instances); else the LNS takes over
-            tree = generation.branch_and_price(start + time_limit, found, incumbent=(best, start_roster),
-                                               root_deadline=time.perf_counter() + remaining / 2, seed=seed,
-                                               patience=0.3 * remaining)
+        try:  # the root LP gets at most half of the time, and a slow tree 30 % of it (nodes take seconds on the
+            # largest instances); then the LNS takes over
+            tree = generation.branch_and_price(start + time_limit, found, root_deadline=start + time_limit / 2,
+                                               seed=seed, patience=0.3 * time_limit)
         finally:
             generation.close()
         if math.isfinite(tree.bound):
@@ -381,9 +364,27 @@ def solve_curtois(
             bound = max(bound, round(tree.objective))
         notes.append(f"branch and price: root bound {tree.bound:.2f} in {tree.root_seconds:.1f} s, {tree.nodes} nodes, "
                      f"{len(generation.columns)} columns")
-        if tree.roster is not None and tree.objective < best:
+        if tree.roster is not None:
             best = round(tree.objective)
             values = {(eid, d, s): int((d, s) in tree.roster[eid]) for (eid, d, s) in built.x}
+    if values is None:  # the compact model: the first roster when the branch and price has none (or is not used)
+        first = time_limit if not lns else time.perf_counter() - start + max(1.0, first_fraction * time_limit)
+        # it gets `first` seconds; without a solution by then it goes on, stopping at its first one (a time
+        # limit rather than stop_search() from a timer thread, which CP-SAT sometimes ignored: the solve then
+        # ran to the whole limit)
+        incumbent = _Incumbent(start, progress, first)
+        solver = _solver(first - (time.perf_counter() - start), workers, seed)
+        status = solver.solve(built.model, incumbent)
+        if status == cp_model.UNKNOWN and time.perf_counter() - start < time_limit:
+            solver = _solver(time_limit - (time.perf_counter() - start), workers, seed)
+            status = solver.solve(built.model, incumbent)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            reason = "proved infeasible" if status == cp_model.INFEASIBLE else "no solution found in the time limit"
+            return Plan("curtois-roster", math.inf, False, time.perf_counter() - start,
+                        solver_version=f"ortools {_ORTOOLS_VERSION}", notes=(*notes, reason))
+        values = {k: int(solver.value(v)) for k, v in built.x.items()}
+        best = round(solver.objective_value)
+        bound = max(bound, math.ceil(solver.best_objective_bound - 1e-6))
     search = _Lns(instance, built, values, best, start, time_limit, progress, bound)
     if lns and best > bound:
         threads = [threading.Thread(target=search.run, args=(seed + 1000 * t,)) for t in range(max(1, workers))]
