@@ -364,8 +364,9 @@ class ColumnGeneration:
                          incumbent: tuple[float, dict[str, Pattern]] | None = None,
                          root_deadline: float | None = None, seed: int = 0, patience: float = math.inf) -> Search:
         """Branch and price from ``incumbent``: an exact best-bound tree, and column dives (:meth:`dive`; greedy
-        from the root first, then randomised) from the node about to be solved: before every node at first,
-        and twice as many nodes apart (up to 32) after each dive that found nothing. Nodes branch
+        from the root first, then randomised) from the node about to be solved, or every second one from an
+        open node drawn at random: before every node at first, and twice as many nodes apart (up to 32) after
+        each dive that found nothing. Nodes branch
         on one employee working a day at all, else on working one shift on one day (the most nearly integral
         fractional one); nodes whose bound reaches the incumbent are pruned; the search ends when the tree
         is exhausted (the roster is then optimal) or at ``deadline``. Gives up (bound only) when the root LP
@@ -399,15 +400,18 @@ class ColumnGeneration:
         # open nodes: (bound of the parent, -depth, "works it" child first, tie, branch): among equal bounds
         # the deepest node is next, so that the tree itself dives towards integral rosters
         open_nodes: list[tuple[float, int, int, int, Branch]] = [(root.bound, 0, 0, 0, {})]
-        interval, waited = 1, 0  # tree nodes between dives: doubles after a dive that found nothing (to 32)
+        interval, waited, dives = 1, 0, 0  # tree nodes between dives: doubles after a dive that found nothing (to 32)
         while open_nodes and time.perf_counter() < until():
             parent_bound, depth, _, _, branch = heapq.heappop(open_nodes)
             if math.ceil(parent_bound - 1e-6) >= search.objective:
                 continue
             waited += 1
             if waited >= interval:
-                before, waited = search.objective, 0
-                self.dive(branch, until(), search, improve, rng if search.nodes > 1 else None)
+                # every second dive starts from an open node drawn at random instead of the next one: the
+                # depth-first ties keep the tree in one subtree for long, and its dives with it
+                dives, before, waited = dives + 1, search.objective, 0
+                origin = rng.choice(open_nodes)[4] if dives % 2 == 0 and open_nodes else branch
+                self.dive(origin, until(), search, improve, rng if search.nodes > 1 else None)
                 interval = 1 if search.objective < before else min(2 * interval, 32)
             search.nodes += 1
             node = self.generate(branch, deadline, cutoff=search.objective - 1 + 1e-6)
